@@ -1,0 +1,132 @@
+/**
+ * Environment -> validated, typed, frozen configuration. Nothing else reads process.env.
+ * Every key here is listed, with its default, in .env.example and the README.
+ */
+
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`Invalid configuration ${key}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function read(env: Env, key: string): string | undefined {
+  const value = env[key];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function str(env: Env, key: string, fallback: string): string {
+  return read(env, key) ?? fallback;
+}
+
+function optionalStr(env: Env, key: string): string | undefined {
+  return read(env, key);
+}
+
+function int(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, key);
+  if (raw === undefined) return fallback;
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(key, `expected an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(key, `expected ${min}..${max}, got ${value}`);
+  }
+  return value;
+}
+
+function bool(env: Env, key: string, fallback: boolean): boolean {
+  const raw = read(env, key)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(key, `expected true or false, got "${raw}"`);
+}
+
+function oneOf<T extends string>(env: Env, key: string, fallback: T, allowed: readonly T[]): T {
+  const raw = read(env, key);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(key, `expected one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function url(env: Env, key: string, protocols: readonly string[]): string | undefined {
+  const raw = read(env, key);
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(key, 'expected a URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(key, `expected a ${protocols.join(' or ')} URL`);
+  }
+  return raw;
+}
+
+function list(env: Env, key: string): string[] {
+  const raw = read(env, key);
+  if (raw === undefined) return [];
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+const nodeEnvs = ['development', 'production', 'test'] as const;
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const registrationModes = ['open', 'closed'] as const;
+
+export function loadConfig(env: Env = process.env) {
+  const nodeEnv = oneOf(env, 'NODE_ENV', 'development', nodeEnvs);
+  const jwtSecret = optionalStr(env, 'JWT_SECRET');
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    throw new ConfigError('JWT_SECRET', 'must be at least 32 characters');
+  }
+  if (jwtSecret === undefined && nodeEnv === 'production') {
+    throw new ConfigError('JWT_SECRET', 'is required when NODE_ENV=production');
+  }
+  const accessTtl = int(env, 'ACCESS_TOKEN_TTL_S', 900, 60, 86_400);
+  const refreshTtl = int(env, 'REFRESH_TOKEN_TTL_S', 14 * 86_400, 300, 90 * 86_400);
+  const refreshAbsolute = int(env, 'REFRESH_TOKEN_ABSOLUTE_TTL_S', 30 * 86_400, 300, 365 * 86_400);
+  if (refreshAbsolute < refreshTtl) {
+    throw new ConfigError('REFRESH_TOKEN_ABSOLUTE_TTL_S', 'must be >= REFRESH_TOKEN_TTL_S');
+  }
+
+  return Object.freeze({
+    nodeEnv,
+    host: str(env, 'HOST', '127.0.0.1'),
+    port: int(env, 'PORT', 8000, 0, 65_535),
+    logLevel: oneOf(env, 'LOG_LEVEL', 'info', logLevels),
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    dataDir: str(env, 'DATA_DIR', './data'),
+    dbPoolMax: int(env, 'DB_POOL_MAX', 10, 1, 500),
+    dbConnectTimeoutMs: int(env, 'DB_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000),
+    dbQueryTimeoutMs: int(env, 'DB_QUERY_TIMEOUT_MS', 10_000, 100, 600_000),
+    dbStatementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
+    migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    jwtSecret,
+    jwtIssuer: str(env, 'JWT_ISSUER', 'medcore'),
+    jwtAudience: str(env, 'JWT_AUDIENCE', 'medcore-api'),
+    accessTokenTtlS: accessTtl,
+    refreshTokenTtlS: refreshTtl,
+    refreshTokenAbsoluteTtlS: refreshAbsolute,
+    refreshReuseGraceS: int(env, 'REFRESH_REUSE_GRACE_S', 10, 0, 60),
+    registrationMode: oneOf(env, 'REGISTRATION_MODE', 'open', registrationModes),
+    corsOrigins: list(env, 'CORS_ORIGINS'),
+    docsEnabled: bool(env, 'DOCS_ENABLED', true),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1_048_576, 1_024, 104_857_600),
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 120_000),
+  });
+}
+
+export type Config = ReturnType<typeof loadConfig>;

@@ -1,0 +1,110 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+import type { Config } from '../config.js';
+import { lockDataDir } from './data-dir-lock.js';
+import { migrationsFolder } from './paths.js';
+import * as schema from './schema/index.js';
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+/** A transaction handle; repositories accept either a Db or a Tx. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type DbOrTx = Db | Tx;
+
+export interface Database {
+  readonly db: Db;
+  readonly kind: 'pglite' | 'postgres';
+  /** Cheap round trip used by readiness. */
+  ping(): Promise<void>;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+// Any constant works; it only has to be the same for every MedCore instance on one database.
+const MIGRATION_LOCK_KEY = 72_616_001;
+
+export type DatabaseOptions = Pick<
+  Config,
+  | 'databaseUrl'
+  | 'dataDir'
+  | 'dbPoolMax'
+  | 'dbConnectTimeoutMs'
+  | 'dbQueryTimeoutMs'
+  | 'dbStatementTimeoutMs'
+>;
+
+/** PostgreSQL when DATABASE_URL is set, otherwise PGlite in DATA_DIR ("memory://" for tests). */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.databaseUrl === undefined
+    ? openPglite(options.dataDir)
+    : openPostgres(options.databaseUrl, options);
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  const inMemory = dataDir.startsWith('memory://');
+  let release: (() => Promise<void>) | undefined;
+  if (!inMemory) {
+    mkdirSync(resolve(dataDir), { recursive: true });
+    release = await lockDataDir(resolve(dataDir));
+  }
+  const client = new PGlite(inMemory ? dataDir : resolve(dataDir, 'pg'));
+  await client.waitReady;
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  return {
+    db,
+    kind: 'pglite',
+    async ping() {
+      await client.query('select 1');
+    },
+    async migrate() {
+      await migratePglite(db as never, { migrationsFolder });
+    },
+    async close() {
+      await client.close();
+      await release?.();
+    },
+  };
+}
+
+async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.dbPoolMax,
+    connectionTimeoutMillis: options.dbConnectTimeoutMs,
+    query_timeout: options.dbQueryTimeoutMs,
+    statement_timeout: options.dbStatementTimeoutMs,
+    idle_in_transaction_session_timeout: options.dbStatementTimeoutMs,
+    application_name: 'medcore',
+  });
+  // An idle client losing its server must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  const db = drizzlePg(pool, { schema }) as unknown as Db;
+  return {
+    db,
+    kind: 'postgres',
+    async ping() {
+      await pool.query('select 1');
+    },
+    async migrate() {
+      // Several instances may start at once: one migrates, the others wait for the lock.
+      const client = await pool.connect();
+      try {
+        await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+        await migratePg(drizzlePg(client, { schema }), { migrationsFolder });
+      } finally {
+        await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => 0);
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

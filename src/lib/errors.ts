@@ -1,0 +1,79 @@
+/**
+ * One catalogue of problem kinds (RFC 9457). Services throw AppError; the error plugin renders it.
+ * Codes are stable strings clients can switch on; titles are fixed per code.
+ */
+export const problemCatalogue = {
+  validation_failed: { status: 400, title: 'Request validation failed' },
+  bad_request: { status: 400, title: 'Bad request' },
+  unauthorized: { status: 401, title: 'Authentication required' },
+  invalid_credentials: { status: 401, title: 'Invalid credentials' },
+  invalid_token: { status: 401, title: 'Invalid or expired token' },
+  forbidden: { status: 403, title: 'Forbidden' },
+  not_found: { status: 404, title: 'Not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  conflict: { status: 409, title: 'Conflict' },
+  precondition_failed: { status: 412, title: 'Precondition failed' },
+  payload_too_large: { status: 413, title: 'Payload too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  unprocessable: { status: 422, title: 'Unprocessable request' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  internal_error: { status: 500, title: 'Internal server error' },
+  service_unavailable: { status: 503, title: 'Service unavailable' },
+} as const;
+
+export type ProblemCode = keyof typeof problemCatalogue;
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  readonly code: ProblemCode;
+  readonly status: number;
+  readonly errors: FieldError[] | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    code: ProblemCode,
+    detail?: string,
+    options: { errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(detail ?? problemCatalogue[code].title, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = problemCatalogue[code].status;
+    this.errors = options.errors;
+    this.headers = options.headers ?? {};
+  }
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ProblemCode;
+  request_id: string;
+  errors?: FieldError[];
+}
+
+/** Builds the wire form of a problem; `type` is a URN so it never points at a host we do not run. */
+export function toProblem(
+  code: ProblemCode,
+  detail: string,
+  requestId: string,
+  errors?: FieldError[],
+): Problem {
+  const entry = problemCatalogue[code];
+  const problem: Problem = {
+    type: `urn:medcore:problem:${code}`,
+    title: entry.title,
+    status: entry.status,
+    detail,
+    code,
+    request_id: requestId,
+  };
+  if (errors && errors.length > 0) problem.errors = errors;
+  return problem;
+}

@@ -1,0 +1,45 @@
+import { AppError } from './errors.js';
+
+/**
+ * Opaque keyset cursors: base64url JSON of the last row's sort key. Clients must not build them;
+ * a cursor that does not decode to the expected shape is a 400, never a 500.
+ */
+export function encodeCursor(key: Record<string, string | number>): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+export function decodeCursor<K extends string>(
+  cursor: string | undefined,
+  fields: readonly K[],
+): Record<K, string> | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalidCursor();
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw invalidCursor();
+  const record = parsed as Record<string, unknown>;
+  const out = {} as Record<K, string>;
+  for (const field of fields) {
+    const value = record[field];
+    if (typeof value !== 'string' || value.length > 200) throw invalidCursor();
+    out[field] = value;
+  }
+  return out;
+}
+
+function invalidCursor(): AppError {
+  return new AppError('validation_failed', 'The cursor is not valid for this list', {
+    errors: [{ field: 'query.cursor', message: 'invalid cursor' }],
+  });
+}
+
+/** Fetch limit+1 rows, then split: the extra row only proves a next page exists. */
+export function toPage<T>(rows: T[], limit: number, keyOf: (row: T) => Record<string, string>) {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null;
+  return { items, next_cursor: nextCursor };
+}

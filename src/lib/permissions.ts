@@ -1,0 +1,35 @@
+import type { Role } from '../db/schema/users.js';
+
+/**
+ * The permission table: the single place that says which role may do what (deny by default).
+ * Routes declare one of these as their access level and services check it again on their first
+ * line. Field-level rules (e.g. who sees medical fields) live next to the fields, named here.
+ */
+export const permissionTable = {
+  /** Own profile and sessions: every authenticated account, guests included. */
+  'self.manage': ['admin', 'doctor', 'nurse', 'receptionist', 'user', 'guest'],
+  /** Active doctors list and their public profiles, for booking screens. */
+  'doctors.read': ['admin', 'doctor', 'nurse', 'receptionist'],
+  /** User administration: list, create, read, change, deactivate any account. */
+  'users.manage': ['admin'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof permissionTable;
+
+/** What a route declares: open to anyone, or gated by one permission of the table. */
+export type Access = 'public' | Permission;
+
+export interface Principal {
+  userId: string;
+  role: Role;
+  sessionId: string;
+}
+
+/** `is_superuser` implies admin everywhere; resolved once when the principal is built. */
+export function effectiveRole(role: Role, isSuperuser: boolean): Role {
+  return isSuperuser ? 'admin' : role;
+}
+
+export function can(role: Role, permission: Permission): boolean {
+  return (permissionTable[permission] as readonly Role[]).includes(role);
+}

@@ -1,0 +1,65 @@
+import { Type, type TObject, type TProperties, type TSchema } from 'typebox';
+
+/**
+ * Shared TypeBox building blocks. Every string is bounded and refuses control characters
+ * (NUL and friends); free text may keep tab and newlines. Every object rejects unknown keys.
+ */
+const noControlChars = '^[^\\u0000-\\u001f\\u007f]*$';
+const noControlCharsExceptWhitespace = '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$';
+
+export function Str(options: { minLength?: number; maxLength: number; description?: string }) {
+  return Type.String({ minLength: 0, pattern: noControlChars, ...options });
+}
+
+/** Multi-line free text (notes, history): newlines and tabs allowed, other control chars not. */
+export function Text(options: { maxLength: number; description?: string }) {
+  return Type.String({ pattern: noControlCharsExceptWhitespace, ...options });
+}
+
+export function StrictObject<T extends TProperties>(
+  properties: T,
+  options: object = {},
+): TObject<T> {
+  return Type.Object(properties, { additionalProperties: false, ...options });
+}
+
+export const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
+export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
+export const Timestamp = Type.String({ format: 'date-time' });
+export const Password = Type.String({ minLength: 8, maxLength: 128, pattern: noControlChars });
+export const Username = Type.String({ minLength: 3, maxLength: 50, pattern: '^[A-Za-z0-9_.-]+$' });
+
+export const IdParams = StrictObject({ id: Uuid });
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.String(),
+    request_id: Type.String(),
+    errors: Type.Optional(
+      Type.Array(Type.Object({ field: Type.String(), message: Type.String() })),
+    ),
+  },
+  { $id: 'Problem', description: 'RFC 9457 problem details' },
+);
+
+export const PageQuery = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  cursor: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_-]*$' })),
+};
+
+export function Page<T extends TSchema>(item: T) {
+  return Type.Object({
+    items: Type.Array(item),
+    next_cursor: Type.Union([Type.String(), Type.Null()]),
+  });
+}
+
+/** Error responses documented on every route; listed once so the OpenAPI stays honest. */
+export function problemResponses(...statuses: number[]) {
+  const ref = Type.Ref('Problem');
+  return Object.fromEntries(statuses.map((status) => [status, ref]));
+}

@@ -1,0 +1,53 @@
+import { hash, verify } from '@node-rs/argon2';
+import bcrypt from 'bcryptjs';
+import { dictionary } from '@zxcvbn-ts/language-common';
+
+// OWASP's Argon2id floor: 19 MiB, 2 passes, 1 lane. The library's default algorithm is
+// Argon2id (its `Algorithm` is a const enum we cannot import under verbatimModuleSyntax).
+const argon2Options = {
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
+
+const commonPasswords = new Set(dictionary['passwords-common'].map((word) => word.toLowerCase()));
+
+/** True for passwords on the offline common-password list (case-insensitive). */
+export function isCommonPassword(password: string): boolean {
+  return commonPasswords.has(password.toLowerCase());
+}
+
+export function hashPassword(password: string): Promise<string> {
+  return hash(password, argon2Options);
+}
+
+const legacyBcrypt = /^\$2[aby]\$\d{2}\$/;
+
+export interface PasswordCheck {
+  ok: boolean;
+  /** The stored hash is legacy (bcrypt) or weaker than today's parameters: re-hash on success. */
+  needsRehash: boolean;
+}
+
+/** Verifies against Argon2id or a legacy bcrypt hash imported from the FastAPI systems. */
+export async function verifyPassword(storedHash: string, password: string): Promise<PasswordCheck> {
+  if (legacyBcrypt.test(storedHash)) {
+    return { ok: await bcrypt.compare(password, storedHash), needsRehash: true };
+  }
+  try {
+    const ok = await verify(storedHash, password);
+    const needsRehash = ok && !storedHash.startsWith('$argon2id$v=19$m=19456,t=2,p=1$');
+    return { ok, needsRehash };
+  } catch {
+    return { ok: false, needsRehash: false };
+  }
+}
+
+// Computed once at start; verifying against it makes "no such user" cost what a real check costs.
+let dummyHash: Promise<string> | undefined;
+
+/** Burns the same time as a real verification, so login timing reveals nothing. */
+export async function verifyDummy(password: string): Promise<void> {
+  dummyHash ??= hashPassword('medcore-dummy-password-for-timing');
+  await verify(await dummyHash, password).catch(() => false);
+}

@@ -1,0 +1,81 @@
+import type { AppContext } from '../../context.js';
+import type { DbOrTx } from '../../db/client.js';
+import { requirePermission } from '../../lib/access.js';
+import { AppError } from '../../lib/errors.js';
+import type { Principal } from '../../lib/permissions.js';
+import * as repo from './auth.repository.js';
+
+export type RevocationReason =
+  | 'logout'
+  | 'logout_all'
+  | 'revoked_by_user'
+  | 'password_changed'
+  | 'role_changed'
+  | 'deactivated'
+  | 'refresh_reuse';
+
+/**
+ * Revokes every session of a user (optionally sparing the caller's). Access tokens die with their
+ * session at once: each request re-reads the session row, on every instance.
+ */
+export async function endAllSessions(
+  db: DbOrTx,
+  userId: string,
+  reason: RevocationReason,
+  exceptSessionId?: string,
+): Promise<number> {
+  return repo.revokeUserSessions(db, userId, reason, exceptSessionId);
+}
+
+/** Ends the caller's own session (its refresh family and every access token carrying its sid). */
+export async function logout(ctx: AppContext, actor: Principal): Promise<void> {
+  requirePermission(actor, 'self.manage');
+  await repo.revokeSession(ctx.db, actor.sessionId, 'logout');
+}
+
+export async function logoutAll(ctx: AppContext, actor: Principal): Promise<void> {
+  requirePermission(actor, 'self.manage');
+  await endAllSessions(ctx.db, actor.userId, 'logout_all');
+}
+
+export interface SessionDto {
+  id: string;
+  created_at: string;
+  last_used_at: string;
+  expires_at: string;
+  ip: string | null;
+  user_agent: string | null;
+  current: boolean;
+}
+
+export async function listSessions(
+  ctx: AppContext,
+  actor: Principal,
+): Promise<{ items: SessionDto[]; next_cursor: null }> {
+  requirePermission(actor, 'self.manage');
+  const rows = await repo.listLiveSessions(ctx.db, actor.userId);
+  return {
+    items: rows.map((row) => ({
+      id: row.id,
+      created_at: row.createdAt.toISOString(),
+      last_used_at: row.lastUsedAt.toISOString(),
+      expires_at: row.expiresAt.toISOString(),
+      ip: row.ip,
+      user_agent: row.userAgent,
+      current: row.id === actor.sessionId,
+    })),
+    // A user has few live sessions (capped at 100 in the query): one page is the whole list.
+    next_cursor: null,
+  };
+}
+
+/** Revokes one of the caller's sessions; another user's session id is a plain 404. */
+export async function revokeOwnSession(
+  ctx: AppContext,
+  actor: Principal,
+  sessionId: string,
+): Promise<void> {
+  requirePermission(actor, 'self.manage');
+  const revoked = await repo.revokeSession(ctx.db, sessionId, 'revoked_by_user', actor.userId);
+  if (!revoked) throw new AppError('not_found', 'No such live session');
+}

@@ -1,0 +1,98 @@
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { Type } from 'typebox';
+import type { Database } from '../../db/client.js';
+import { rootDir } from '../../db/paths.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const version = (
+  JSON.parse(readFileSync(join(rootDir, 'package.json'), 'utf8')) as { version: string }
+).version;
+
+export interface Lifecycle {
+  shuttingDown: boolean;
+}
+
+const CHECK_TIMEOUT_MS = 1_000;
+
+/** Resolves to an error message, or null when the check passed within the time limit. */
+async function probe(check: () => Promise<unknown>): Promise<string | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => {
+      resolve(`no answer within ${CHECK_TIMEOUT_MS} ms`);
+    }, CHECK_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([check().then(() => null), timeout]);
+  } catch (error) {
+    return error instanceof Error ? error.message : 'failed';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const CheckSchema = Type.Object({ status: Type.String(), error: Type.Optional(Type.String()) });
+const ReadySchema = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
+  failing: Type.Array(Type.String()),
+  checks: Type.Record(Type.String(), CheckSchema),
+});
+
+export async function healthRoutes(
+  app: FastifyInstance,
+  opts: { database: Database; redis: Redis | undefined; lifecycle: Lifecycle },
+) {
+  const startedAt = Date.now();
+  app.get(
+    '/health',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness',
+        response: {
+          200: Type.Object({
+            status: Type.Literal('ok'),
+            version: Type.String(),
+            uptime_s: Type.Number(),
+          }),
+        },
+      },
+    },
+    () => ({
+      status: 'ok' as const,
+      version,
+      uptime_s: Math.round((Date.now() - startedAt) / 1000),
+    }),
+  );
+
+  app.get(
+    '/health/ready',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['operations'],
+        summary: 'Readiness: database (and Redis when configured); 503 names the failing part',
+        response: { 200: ReadySchema, 503: ReadySchema },
+      },
+    },
+    async (_request, reply) => {
+      const checks: Record<string, { status: string; error?: string }> = {};
+      const failing: string[] = [];
+      const record = (name: string, error: string | null) => {
+        checks[name] = error === null ? { status: 'ok' } : { status: 'failing', error };
+        if (error !== null) failing.push(name);
+      };
+      if (opts.lifecycle.shuttingDown) record('lifecycle', 'shutting down');
+      record('database', await probe(() => opts.database.ping()));
+      const { redis } = opts;
+      if (redis) record('redis', await probe(() => redis.ping()));
+      const ready = failing.length === 0;
+      return reply
+        .status(ready ? 200 : 503)
+        .send({ status: ready ? 'ready' : 'unavailable', failing, checks });
+    },
+  );
+}

@@ -1,0 +1,248 @@
+import type { AppContext } from '../../context.js';
+import type { Role, UserRow } from '../../db/schema/users.js';
+import { requirePermission } from '../../lib/access.js';
+import { isUniqueViolation } from '../../lib/db-errors.js';
+import { AppError } from '../../lib/errors.js';
+import { checkIfMatch } from '../../lib/etag.js';
+import { newId } from '../../lib/ids.js';
+import { decodeCursor, toPage } from '../../lib/pagination.js';
+import type { Principal } from '../../lib/permissions.js';
+import { hashPassword, isCommonPassword, verifyPassword } from '../auth/passwords.js';
+import { endAllSessions } from '../auth/sessions.service.js';
+import { toPublicProfile, toUserDto } from './users.mapper.js';
+import * as repo from './users.repository.js';
+import type {
+  CreateUserInput,
+  ListPageQueryInput,
+  ListUsersQueryInput,
+  UpdateMeInput,
+  UpdateUserInput,
+} from './users.schemas.js';
+
+/** Refuses passwords on the common-password list with a field error (length is in the schema). */
+export function assertAcceptablePassword(password: string, field = 'password'): void {
+  if (isCommonPassword(password)) {
+    throw new AppError('validation_failed', 'Choose a less common password', {
+      errors: [{ field: `body.${field}`, message: 'is too common' }],
+    });
+  }
+}
+
+function duplicateAccount(cause: unknown): AppError {
+  return new AppError('conflict', 'That email or username is already registered', { cause });
+}
+
+/**
+ * Creates an account with the given role. Shared by self-registration, admin creation and the
+ * CLI, so every path applies the same password policy and uniqueness rules.
+ */
+export async function createAccount(
+  ctx: AppContext,
+  input: { email: string; username: string; password: string; full_name?: string | undefined },
+  role: Role,
+): Promise<UserRow> {
+  assertAcceptablePassword(input.password);
+  const hashedPassword = await hashPassword(input.password);
+  try {
+    return await repo.insertUser(ctx.db, {
+      id: newId(),
+      email: input.email,
+      username: input.username,
+      fullName: input.full_name ?? null,
+      hashedPassword,
+      role,
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw duplicateAccount(error);
+    throw error;
+  }
+}
+
+/** Admin creates a staff account with an initial password. */
+export async function createUser(ctx: AppContext, actor: Principal, input: CreateUserInput) {
+  requirePermission(actor, 'users.manage');
+  return toUserDto(await createAccount(ctx, input, input.role));
+}
+
+async function loadUser(ctx: AppContext, id: string): Promise<UserRow> {
+  const row = await repo.findUserById(ctx.db, id);
+  if (!row) throw new AppError('not_found', 'No such user');
+  return row;
+}
+
+export async function getMe(ctx: AppContext, actor: Principal) {
+  requirePermission(actor, 'self.manage');
+  return toUserDto(await loadUser(ctx, actor.userId));
+}
+
+/**
+ * Updates the caller's own profile. Role and status are never self-service (403). Changing the
+ * email, which is how an account is recovered, needs the current password.
+ */
+export async function updateMe(ctx: AppContext, actor: Principal, input: UpdateMeInput) {
+  requirePermission(actor, 'self.manage');
+  if (
+    input.role !== undefined ||
+    input.is_active !== undefined ||
+    input.is_superuser !== undefined
+  ) {
+    throw new AppError('forbidden', 'You cannot change your own role or status');
+  }
+  const current = await loadUser(ctx, actor.userId);
+  if (input.email !== undefined && input.email.toLowerCase() !== current.email.toLowerCase()) {
+    const check =
+      input.current_password === undefined
+        ? { ok: false }
+        : await verifyPassword(current.hashedPassword, input.current_password);
+    if (!check.ok) {
+      throw new AppError('validation_failed', 'Changing the email needs your current password', {
+        errors: [{ field: 'body.current_password', message: 'missing or incorrect' }],
+      });
+    }
+  }
+  const changes: Partial<UserRow> = {};
+  if (input.full_name !== undefined) changes.fullName = input.full_name;
+  if (input.email !== undefined) changes.email = input.email;
+  if (input.username !== undefined) changes.username = input.username;
+  return toUserDto(await applyUpdate(ctx, actor.userId, changes));
+}
+
+async function applyUpdate(
+  ctx: AppContext,
+  id: string,
+  changes: Partial<UserRow>,
+  expectedVersion?: number,
+): Promise<UserRow> {
+  try {
+    const row = await repo.updateUser(ctx.db, id, changes, expectedVersion);
+    if (!row) throw new AppError('precondition_failed', 'The user changed since you read it');
+    return row;
+  } catch (error) {
+    if (isUniqueViolation(error)) throw duplicateAccount(error);
+    throw error;
+  }
+}
+
+export async function listUsers(ctx: AppContext, actor: Principal, query: ListUsersQueryInput) {
+  requirePermission(actor, 'users.manage');
+  const limit = query.limit ?? 20;
+  const after = decodeCursor(query.cursor, ['id']);
+  const rows = await repo.listUsers(ctx.db, {
+    role: query.role,
+    isActive: query.is_active,
+    q: query.q,
+    afterId: after?.id,
+    limit,
+  });
+  const page = toPage(rows, limit, (row) => ({ id: row.id }));
+  return { items: page.items.map(toUserDto), next_cursor: page.next_cursor };
+}
+
+/** Admins read any account; other staff only an active doctor's public profile (else 404). */
+export async function getUser(ctx: AppContext, actor: Principal, id: string) {
+  if (actor.role === 'admin') return toUserDto(await loadUser(ctx, id));
+  requirePermission(actor, 'doctors.read');
+  const row = await repo.findUserById(ctx.db, id);
+  if (!row?.isActive || row.role !== 'doctor') throw new AppError('not_found', 'No such user');
+  return toPublicProfile(row);
+}
+
+/**
+ * Admin edits an account. A role change, deactivation or new password ends the user's sessions
+ * in the same transaction, so no old token outlives the change.
+ */
+export async function updateUser(
+  ctx: AppContext,
+  actor: Principal,
+  id: string,
+  input: UpdateUserInput,
+  ifMatch: string | undefined,
+) {
+  requirePermission(actor, 'users.manage');
+  const current = await loadUser(ctx, id);
+  checkIfMatch(ifMatch, current.version);
+  const demotesSelf =
+    id === actor.userId &&
+    ((input.role !== undefined && input.role !== 'admin' && !current.isSuperuser) ||
+      input.is_active === false ||
+      input.is_superuser === false);
+  if (demotesSelf) {
+    throw new AppError('conflict', 'Admins cannot demote or deactivate their own account');
+  }
+  const changes: Partial<UserRow> = {};
+  if (input.full_name !== undefined) changes.fullName = input.full_name;
+  if (input.email !== undefined) changes.email = input.email;
+  if (input.username !== undefined) changes.username = input.username;
+  if (input.role !== undefined) changes.role = input.role;
+  if (input.is_active !== undefined) changes.isActive = input.is_active;
+  if (input.is_superuser !== undefined) changes.isSuperuser = input.is_superuser;
+  if (input.password !== undefined) {
+    assertAcceptablePassword(input.password);
+    changes.hashedPassword = await hashPassword(input.password);
+    changes.passwordChangedAt = ctx.clock.now();
+  }
+  const privilegeChanged =
+    (input.role !== undefined && input.role !== current.role) ||
+    (input.is_superuser !== undefined && input.is_superuser !== current.isSuperuser);
+  const deactivated = input.is_active === false && current.isActive;
+  const row = await ctx.db.transaction(async (tx) => {
+    const updated = await applyUpdate({ ...ctx, db: tx }, id, changes, current.version);
+    if (deactivated) await endAllSessions(tx, id, 'deactivated');
+    else if (privilegeChanged) await endAllSessions(tx, id, 'role_changed');
+    else if (input.password !== undefined) await endAllSessions(tx, id, 'password_changed');
+    return updated;
+  });
+  return toUserDto(row);
+}
+
+/** DELETE is a soft deactivation: the row stays for the audit trail; sessions end at once. */
+export async function deactivateUser(ctx: AppContext, actor: Principal, id: string): Promise<void> {
+  requirePermission(actor, 'users.manage');
+  if (id === actor.userId) {
+    throw new AppError('conflict', 'Admins cannot deactivate their own account');
+  }
+  await loadUser(ctx, id);
+  await ctx.db.transaction(async (tx) => {
+    await repo.updateUser(tx, id, { isActive: false });
+    await endAllSessions(tx, id, 'deactivated');
+  });
+}
+
+export async function listDoctors(ctx: AppContext, actor: Principal, query: ListPageQueryInput) {
+  requirePermission(actor, 'doctors.read');
+  const limit = query.limit ?? 20;
+  const after = decodeCursor(query.cursor, ['id']);
+  const rows = await repo.listUsers(ctx.db, {
+    role: 'doctor',
+    isActive: true,
+    afterId: after?.id,
+    limit,
+  });
+  const page = toPage(rows, limit, (row) => ({ id: row.id }));
+  return {
+    items: page.items.map((row) => ({ id: row.id, full_name: row.fullName })),
+    next_cursor: page.next_cursor,
+  };
+}
+
+// --- used by the auth module (accounts are owned here) ---
+
+export function findAccountForLogin(ctx: AppContext, identifier: string) {
+  return repo.findUserByLogin(ctx.db, identifier);
+}
+
+export function findAccount(ctx: AppContext, id: string) {
+  return repo.findUserById(ctx.db, id);
+}
+
+export async function recordLogin(ctx: AppContext, id: string, rehashed?: string): Promise<void> {
+  await repo.recordLogin(ctx.db, id, ctx.clock.now(), rehashed);
+}
+
+export async function setPassword(
+  ctx: AppContext,
+  id: string,
+  hashedPassword: string,
+): Promise<void> {
+  await repo.updateUser(ctx.db, id, { hashedPassword, passwordChangedAt: ctx.clock.now() });
+}

@@ -1,0 +1,52 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { AppContext } from '../context.js';
+import { AppError } from '../lib/errors.js';
+import { can, type Access, type Principal } from '../lib/permissions.js';
+import { authenticate } from '../modules/auth/auth.service.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route: 'public' or a permission from the permission table. */
+    access?: Access;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+/** The authenticated caller; only valid on routes whose access is not 'public'. */
+export function actorOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new AppError('unauthorized', 'Authentication required');
+  return request.principal;
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const match = /^Bearer\s+([A-Za-z0-9._~+/=-]{1,4096})$/i.exec(header);
+  return match?.[1];
+}
+
+/**
+ * Deny by default: an /api route without a declared access level fails at start-up. Guarded
+ * routes authenticate in onRequest (before the body is even parsed) and then check the table.
+ */
+export const authPlugin = fp(async (app: FastifyInstance, opts: { ctx: AppContext }) => {
+  app.decorateRequest('principal', null);
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/') && route.config?.access === undefined) {
+      throw new Error(`Route ${route.method.toString()} ${route.url} declares no access level`);
+    }
+  });
+  app.addHook('onRequest', async (request) => {
+    const access = request.routeOptions.config.access;
+    if (access === undefined || access === 'public') return;
+    const token = bearerToken(request.headers.authorization);
+    const principal = token === undefined ? null : await authenticate(opts.ctx, token);
+    if (!principal) throw new AppError('unauthorized', 'A valid bearer access token is required');
+    request.principal = principal;
+    if (!can(principal.role, access)) {
+      throw new AppError('forbidden', 'Your role does not allow this action');
+    }
+  });
+});

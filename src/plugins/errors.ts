@@ -1,0 +1,116 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { isDatabaseUnavailable } from '../lib/db-errors.js';
+import { AppError, type FieldError, type ProblemCode, toProblem } from '../lib/errors.js';
+
+interface AjvIssue {
+  instancePath: string;
+  keyword: string;
+  message?: string | undefined;
+  params: Record<string, unknown>;
+}
+
+const partNames: Record<string, string> = { querystring: 'query', params: 'path' };
+
+/** Turns Ajv issues into `{field, message}` with dotted paths such as `body.email`. */
+function fieldErrors(issues: AjvIssue[], context: string | undefined): FieldError[] {
+  const part = partNames[context ?? ''] ?? context ?? 'body';
+  return issues.map((issue) => {
+    const segments = issue.instancePath.split('/').filter((s) => s !== '');
+    const { missingProperty, additionalProperty } = issue.params;
+    if (typeof missingProperty === 'string') segments.push(missingProperty);
+    if (typeof additionalProperty === 'string') {
+      segments.push(additionalProperty);
+      return { field: [part, ...segments].join('.'), message: 'unknown property' };
+    }
+    const pattern = issue.params.pattern;
+    if (issue.keyword === 'pattern' && typeof pattern === 'string' && pattern.includes('\\u0000')) {
+      return {
+        field: [part, ...segments].join('.'),
+        message: 'must not contain control characters',
+      };
+    }
+    return { field: [part, ...segments].join('.'), message: issue.message ?? 'is invalid' };
+  });
+}
+
+const fastifyCodes: Record<string, ProblemCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'bad_request',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'bad_request',
+};
+
+const statusCodes: Record<number, ProblemCode> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'service_unavailable',
+};
+
+export function sendProblem(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  code: ProblemCode,
+  detail: string,
+  options: { errors?: FieldError[] | undefined; headers?: Record<string, string> } = {},
+): FastifyReply {
+  const problem = toProblem(code, detail, request.id, options.errors);
+  if (problem.status === 401) void reply.header('www-authenticate', 'Bearer');
+  return reply
+    .status(problem.status)
+    .headers(options.headers ?? {})
+    .type('application/problem+json')
+    .send(JSON.stringify(problem));
+}
+
+/** One error handler for the whole app: every failure leaves as RFC 9457 problem+json. */
+function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof AppError) {
+    return sendProblem(reply, request, error.code, error.message, {
+      errors: error.errors,
+      headers: error.headers,
+    });
+  }
+  if (error.validation) {
+    const errors = fieldErrors(error.validation, error.validationContext);
+    const first = errors[0];
+    const detail = first ? `${first.field} ${first.message}` : 'The request is not valid';
+    return sendProblem(reply, request, 'validation_failed', detail, { errors });
+  }
+  const mapped = fastifyCodes[error.code];
+  if (mapped !== undefined) return sendProblem(reply, request, mapped, error.message);
+  if (isDatabaseUnavailable(error)) {
+    request.log.warn({ err: error }, 'database unavailable');
+    return sendProblem(reply, request, 'service_unavailable', 'The database is unavailable', {
+      headers: { 'retry-after': '5' },
+    });
+  }
+  const status = error.statusCode ?? 500;
+  const byStatus = statusCodes[status];
+  if (status < 500 && byStatus !== undefined) {
+    return sendProblem(reply, request, byStatus, error.message);
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  // 5xx never leaks internals: the request id is enough to find the log line.
+  return sendProblem(reply, request, 'internal_error', 'An unexpected error occurred');
+}
+
+export const errorsPlugin = fp(async (app: FastifyInstance) => {
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      request,
+      'not_found',
+      `No route for ${request.method} ${request.url.split('?')[0] ?? ''}`,
+    ),
+  );
+});

@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import pg from 'pg';
+import { buildApp, type BuildOptions } from '../src/app.js';
+import { loadConfig, type Config } from '../src/config.js';
+import type { Role } from '../src/db/schema/users.js';
+import type { Clock } from '../src/lib/clock.js';
+import { createAccount } from '../src/modules/users/users.service.js';
+
+/**
+ * Test infrastructure. Each test file gets its own database: an in-memory PGlite by default, or
+ * a fresh database on the server named by TEST_DATABASE_URL (CI), dropped afterwards. Redis is
+ * used when TEST_REDIS_URL is set.
+ */
+export const testSecret = 'test-secret-that-is-long-enough-0123456789';
+
+async function createPgDatabase(
+  baseUrl: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `medcore_t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: baseUrl });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  config: Config;
+  close: () => Promise<void>;
+}
+
+/** A mutable clock for tests that need time to pass (grace windows, expiry). */
+export function testClock(): Clock & { advance(ms: number): void } {
+  let offset = 0;
+  return {
+    now: () => new Date(Date.now() + offset),
+    advance(ms: number) {
+      offset += ms;
+    },
+  };
+}
+
+export async function buildTestApp(
+  env: Record<string, string> = {},
+  options: BuildOptions = {},
+): Promise<TestApp> {
+  const pgBase = process.env.TEST_DATABASE_URL;
+  const database = pgBase ? await createPgDatabase(pgBase) : undefined;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: 'memory://',
+    JWT_SECRET: testSecret,
+    ...(database ? { DATABASE_URL: database.url } : {}),
+    ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
+    ...env,
+  });
+  const app = await buildApp(config, { logger: false, ...options });
+  return {
+    app,
+    config,
+    close: async () => {
+      await app.close();
+      await database?.drop();
+    },
+  };
+}
+
+export function unique(prefix = 'u'): string {
+  return `${prefix}${randomBytes(5).toString('hex')}`;
+}
+
+export const strongPassword = 'a sturdy passphrase 42';
+
+export interface TestUser {
+  id: string;
+  email: string;
+  username: string;
+  password: string;
+  role: Role;
+  accessToken: string;
+  refreshToken: string;
+}
+
+/** Creates an account of the given role directly, then logs in through HTTP. */
+export async function createUser(app: FastifyInstance, role: Role = 'user'): Promise<TestUser> {
+  const username = unique(role);
+  const email = `${username}@example.test`;
+  const row = await createAccount(app.ctx, { email, username, password: strongPassword }, role);
+  const tokens = await login(app, email, strongPassword);
+  return {
+    id: row.id,
+    email,
+    username,
+    password: strongPassword,
+    role,
+    accessToken: tokens.access_token,
+    refreshToken: tokens.refresh_token,
+  };
+}
+
+export interface TokenPairBody {
+  access_token: string;
+  refresh_token: string;
+  token_type: string;
+  expires_in: number;
+  refresh_expires_in: number;
+}
+
+export async function login(app: FastifyInstance, email: string, password: string) {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { email, password },
+  });
+  if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
+  return res.json<TokenPairBody>();
+}
+
+export function bearer(token: string) {
+  return { authorization: `Bearer ${token}` };
+}
+
+/** Asserts the RFC 9457 shape and returns the parsed problem. */
+export function problemOf(res: LightMyRequestResponse) {
+  const contentType = res.headers['content-type'];
+  if (typeof contentType !== 'string' || !contentType.startsWith('application/problem+json')) {
+    throw new Error(`expected problem+json, got ${String(contentType)}: ${res.body}`);
+  }
+  return res.json<{
+    type: string;
+    title: string;
+    status: number;
+    detail: string;
+    code: string;
+    request_id: string;
+    errors?: { field: string; message: string }[];
+  }>();
+}
