@@ -14,7 +14,7 @@ import { createTokenSigner } from './modules/auth/tokens.js';
 import { healthRoutes, type Lifecycle } from './modules/health/health.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import { authPlugin } from './plugins/auth.js';
-import { errorsPlugin } from './plugins/errors.js';
+import { errorsPlugin, rawProblemHandler } from './plugins/errors.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { createRedis } from './plugins/redis.js';
 import { requestContextPlugin, requestIdFor } from './plugins/request-context.js';
@@ -32,6 +32,8 @@ declare module 'fastify' {
 export interface BuildOptions {
   /** Override the logger (tests pass false or a stream). */
   logger?: FastifyServerOptions['logger'];
+  /** Send the production log configuration (redaction included) to this stream instead. */
+  logStream?: { write(line: string): void };
   clock?: Clock;
 }
 
@@ -44,13 +46,18 @@ export async function buildApp(
   options: BuildOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? loggerOptions(config),
+    logger: options.logger ?? loggerOptions(config, options.logStream),
     genReqId: (req) => requestIdFor(req.headers['x-request-id']),
     // One line per request comes from our own onResponse hook (with route and user id).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    routerOptions: {
+      ignoreTrailingSlash: true,
+      maxParamLength: 200,
+      onBadUrl: rawProblemHandler('bad_request', 'The URL is not correctly encoded'),
+      onMaxParamLength: rawProblemHandler('uri_too_long', 'A path parameter is too long'),
+    },
     // Slow clients are cut off (SECURITY.md): the whole request within 30 s.
     requestTimeout: 30_000,
     return503OnClosing: true,
@@ -58,6 +65,8 @@ export async function buildApp(
   // Headers within 10 s; set on the server Fastify created.
   app.server.headersTimeout = 10_000;
   installValidators(app);
+  // Only JSON (and, on login, the OAuth2 form) is accepted: anything else is a 415.
+  app.removeContentTypeParser('text/plain');
   // Shared schemas live on the root so every module (and the OpenAPI components) can $ref them.
   for (const schema of [ProblemSchema, UserSchema, TokenPairSchema]) app.addSchema(schema);
 
@@ -69,7 +78,7 @@ export async function buildApp(
   });
   try {
     if (config.migrateOnStart) await database.migrate();
-    redis = config.redisUrl === undefined ? undefined : createRedis(config.redisUrl);
+    redis = config.redisUrl === undefined ? undefined : await createRedis(config.redisUrl);
     const secret = resolveJwtSecret(config, (message) => {
       app.log.warn(message);
     });

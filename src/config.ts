@@ -121,7 +121,7 @@ export function loadConfig(env: Env = process.env) {
     refreshTokenAbsoluteTtlS: refreshAbsolute,
     refreshReuseGraceS: int(env, 'REFRESH_REUSE_GRACE_S', 10, 0, 60),
     registrationMode: oneOf(env, 'REGISTRATION_MODE', 'open', registrationModes),
-    corsOrigins: list(env, 'CORS_ORIGINS'),
+    corsOrigins: Object.freeze(list(env, 'CORS_ORIGINS')),
     docsEnabled: bool(env, 'DOCS_ENABLED', true),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1_048_576, 1_024, 104_857_600),
     trustProxy: bool(env, 'TRUST_PROXY', false),

@@ -25,11 +25,19 @@ function prettyAvailable(): boolean {
 }
 
 /** JSON logs by default; pretty only for a developer watching a terminal. */
-export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
-  const pretty = config.nodeEnv === 'development' && process.stdout.isTTY && prettyAvailable();
+export function loggerOptions(
+  config: Config,
+  stream?: { write(line: string): void },
+): FastifyServerOptions['logger'] {
+  const pretty =
+    stream === undefined &&
+    config.nodeEnv === 'development' &&
+    process.stdout.isTTY &&
+    prettyAvailable();
   return {
     level: config.logLevel,
     redact: { paths: redactPaths, censor: '[redacted]' },
+    ...(stream === undefined ? {} : { stream }),
     ...(pretty
       ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss' } } }
       : {}),

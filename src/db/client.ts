@@ -27,6 +27,12 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** Closing twice (shutdown racing a test teardown) must not throw. */
+function once(close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => (closing ??= close());
+}
+
 // Any constant works; it only has to be the same for every MedCore instance on one database.
 const MIGRATION_LOCK_KEY = 72_616_001;
 
@@ -66,10 +72,10 @@ async function openPglite(dataDir: string): Promise<Database> {
     async migrate() {
       await migratePglite(db as never, { migrationsFolder });
     },
-    async close() {
+    close: once(async () => {
       await client.close();
       await release?.();
-    },
+    }),
   };
 }
 
@@ -103,8 +109,6 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
         client.release();
       }
     },
-    async close() {
-      await pool.end();
-    },
+    close: once(() => pool.end()),
   };
 }

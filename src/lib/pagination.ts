@@ -11,6 +11,8 @@ export function encodeCursor(key: Record<string, string | number>): string {
 export function decodeCursor<K extends string>(
   cursor: string | undefined,
   fields: readonly K[],
+  /** Shape checks per field (e.g. a UUID): a value the database would reject is a 400 here. */
+  checks: Partial<Record<K, (value: string) => boolean>> = {},
 ): Record<K, string> | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   let parsed: unknown;
@@ -25,6 +27,7 @@ export function decodeCursor<K extends string>(
   for (const field of fields) {
     const value = record[field];
     if (typeof value !== 'string' || value.length > 200) throw invalidCursor();
+    if (checks[field]?.(value) === false) throw invalidCursor();
     out[field] = value;
   }
   return out;

@@ -1,7 +1,9 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isDatabaseUnavailable } from '../lib/db-errors.js';
 import { AppError, type FieldError, type ProblemCode, toProblem } from '../lib/errors.js';
+import { requestIdFor } from './request-context.js';
 
 interface AjvIssue {
   instancePath: string;
@@ -114,3 +116,24 @@ export const errorsPlugin = fp(async (app: FastifyInstance) => {
     ),
   );
 });
+
+/**
+ * For the router's own failures (malformed percent-encoding, over-long path parameters), which
+ * reach raw Node objects before any Fastify hook runs: still a problem+json with a request id
+ * and the essential security headers, and never an echo of the offending path.
+ */
+export function rawProblemHandler(code: ProblemCode, detail: string) {
+  return (_path: string, req: IncomingMessage, res: ServerResponse): void => {
+    const problem = toProblem(code, detail, requestIdFor(req.headers['x-request-id']));
+    res.writeHead(problem.status, {
+      'content-type': 'application/problem+json; charset=utf-8',
+      'x-request-id': problem.request_id,
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'SAMEORIGIN',
+      'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+      'referrer-policy': 'no-referrer',
+      'cache-control': 'no-store',
+    });
+    res.end(JSON.stringify(problem));
+  };
+}

@@ -1,10 +1,12 @@
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 
 /**
  * Redis with fail-fast settings: commands never queue while disconnected and time out quickly,
  * so a Redis outage degrades features instead of hanging requests.
  */
-export function createRedis(url: string): Redis {
+export async function createRedis(url: string, waitMs = 2_000): Promise<Redis> {
   const redis = new Redis(url, {
     lazyConnect: false,
     enableOfflineQueue: false,
@@ -15,5 +17,8 @@ export function createRedis(url: string): Redis {
   });
   // Connection errors are reported by readiness; an unhandled 'error' event would crash the process.
   redis.on('error', () => undefined);
+  // Give the first connection a moment so readiness is true from the start; a refused or slow
+  // Redis does not block the start (`once` settles on the first error; readiness reports it).
+  await Promise.race([once(redis, 'ready').catch(() => undefined), sleep(waitMs)]);
   return redis;
 }

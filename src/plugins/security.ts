@@ -25,7 +25,7 @@ export const securityPlugin = fp(async (app: FastifyInstance, opts: { config: Co
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });
   await app.register(cors, {
-    origin: opts.config.corsOrigins.length > 0 ? opts.config.corsOrigins : false,
+    origin: opts.config.corsOrigins.length > 0 ? [...opts.config.corsOrigins] : false,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: [
       'Authorization',

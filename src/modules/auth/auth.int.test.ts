@@ -237,6 +237,27 @@ describe('refresh', () => {
     expect((await post('/refresh', { refresh_token: only })).statusCode).toBe(200);
   });
 
+  it('expires after 14 idle days (sliding) and 30 days in all (absolute)', async () => {
+    const day = 86_400_000;
+    const idle = await createUser(t.app);
+    clock.advance(15 * day);
+    expect((await post('/refresh', { refresh_token: idle.refreshToken })).statusCode).toBe(401);
+
+    const active = await createUser(t.app);
+    let token = active.refreshToken;
+    for (let i = 0; i < 2; i++) {
+      clock.advance(10 * day);
+      const res = await post('/refresh', { refresh_token: token });
+      expect(res.statusCode).toBe(200);
+      const pair = res.json<TokenPairBody>();
+      token = pair.refresh_token;
+      // The last token of a family never outlives the family's absolute end.
+      expect(pair.refresh_expires_in).toBeLessThanOrEqual(30 * 86_400 - (i + 1) * 10 * 86_400);
+    }
+    clock.advance(10 * day + 1_000);
+    expect((await post('/refresh', { refresh_token: token })).statusCode).toBe(401);
+  });
+
   it('refuses unknown tokens and malformed bodies', async () => {
     expect((await post('/refresh', { refresh_token: 'nope' })).statusCode).toBe(401);
     expect((await post('/refresh', {})).statusCode).toBe(400);

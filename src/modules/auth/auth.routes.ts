@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { AppContext, RequestMeta } from '../../context.js';
 import { actorOf } from '../../plugins/auth.js';
+import { AppError } from '../../lib/errors.js';
 import { IdParams } from '../../lib/schema.js';
 import { RegisterBody } from '../users/users.schemas.js';
 import { ChangePasswordBody, LoginBody, RefreshBody, SessionPage } from './auth.schemas.js';
@@ -23,6 +24,14 @@ const loginRoute: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, o
     '/login',
     {
       config: { access: 'public' },
+      // Per-content-type schemas are skipped when no body arrives at all: refuse that here.
+      preValidation: async (request) => {
+        if (typeof request.body !== 'object' || request.body === null) {
+          throw new AppError('validation_failed', 'A JSON or form body is required', {
+            errors: [{ field: 'body', message: 'is required' }],
+          });
+        }
+      },
       schema: {
         tags,
         summary: 'Log in with JSON {email|username, password} or the OAuth2 password form',

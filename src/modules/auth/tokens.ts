@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { Role } from '../../db/schema/users.js';
 import { newId } from '../../lib/ids.js';
@@ -29,7 +30,8 @@ export interface TokenSigner {
 }
 
 export function createTokenSigner(settings: TokenSettings): TokenSigner {
-  const key = new TextEncoder().encode(settings.secret);
+  // A KeyObject is imported once; passing raw bytes would re-import the key on every call.
+  const key = createSecretKey(Buffer.from(settings.secret, 'utf8'));
   return {
     accessTtlS: settings.accessTtlS,
     async signAccess(claims) {

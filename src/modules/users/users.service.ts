@@ -4,7 +4,7 @@ import { requirePermission } from '../../lib/access.js';
 import { isUniqueViolation } from '../../lib/db-errors.js';
 import { AppError } from '../../lib/errors.js';
 import { checkIfMatch } from '../../lib/etag.js';
-import { newId } from '../../lib/ids.js';
+import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import type { Principal } from '../../lib/permissions.js';
 import { hashPassword, isCommonPassword, verifyPassword } from '../auth/passwords.js';
@@ -126,7 +126,7 @@ async function applyUpdate(
 export async function listUsers(ctx: AppContext, actor: Principal, query: ListUsersQueryInput) {
   requirePermission(actor, 'users.manage');
   const limit = query.limit ?? 20;
-  const after = decodeCursor(query.cursor, ['id']);
+  const after = decodeCursor(query.cursor, ['id'], { id: isUuid });
   const rows = await repo.listUsers(ctx.db, {
     role: query.role,
     isActive: query.is_active,
@@ -211,7 +211,7 @@ export async function deactivateUser(ctx: AppContext, actor: Principal, id: stri
 export async function listDoctors(ctx: AppContext, actor: Principal, query: ListPageQueryInput) {
   requirePermission(actor, 'doctors.read');
   const limit = query.limit ?? 20;
-  const after = decodeCursor(query.cursor, ['id']);
+  const after = decodeCursor(query.cursor, ['id'], { id: isUuid });
   const rows = await repo.listUsers(ctx.db, {
     role: 'doctor',
     isActive: true,

@@ -1,0 +1,228 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+const secret = 's'.repeat(32);
+
+/** Runs loadConfig and returns the ConfigError it throws (fails the test if it does not throw). */
+function configErrorOf(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`expected loadConfig(${JSON.stringify(env)}) to throw a ConfigError`);
+}
+
+describe('loadConfig defaults', () => {
+  it('uses the documented defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      nodeEnv: 'development',
+      host: '127.0.0.1',
+      port: 8000,
+      logLevel: 'info',
+      databaseUrl: undefined,
+      dataDir: './data',
+      dbPoolMax: 10,
+      dbConnectTimeoutMs: 5_000,
+      dbQueryTimeoutMs: 10_000,
+      dbStatementTimeoutMs: 10_000,
+      migrateOnStart: true,
+      redisUrl: undefined,
+      jwtSecret: undefined,
+      jwtIssuer: 'medcore',
+      jwtAudience: 'medcore-api',
+      accessTokenTtlS: 900,
+      refreshTokenTtlS: 14 * 86_400,
+      refreshTokenAbsoluteTtlS: 30 * 86_400,
+      refreshReuseGraceS: 10,
+      registrationMode: 'open',
+      corsOrigins: [],
+      docsEnabled: true,
+      bodyLimitBytes: 1_048_576,
+      trustProxy: false,
+      shutdownTimeoutMs: 10_000,
+    });
+  });
+
+  it('treats empty and whitespace-only values as unset', () => {
+    const config = loadConfig({ PORT: '', LOG_LEVEL: '   ', TRUST_PROXY: '', JWT_SECRET: ' ' });
+    expect(config.port).toBe(8000);
+    expect(config.logLevel).toBe('info');
+    expect(config.trustProxy).toBe(false);
+    expect(config.jwtSecret).toBeUndefined();
+  });
+
+  it('parses valid values, trimming surrounding whitespace', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      JWT_SECRET: `  ${secret}  `,
+      PORT: ' 0 ',
+      HOST: '0.0.0.0',
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: 'postgresql://u@db:5432/medcore',
+      REDIS_URL: 'rediss://cache:6380',
+      MIGRATE_ON_START: 'no',
+      DOCS_ENABLED: 'OFF',
+      TRUST_PROXY: 'Yes',
+      REGISTRATION_MODE: 'closed',
+      ACCESS_TOKEN_TTL_S: '60',
+      REFRESH_TOKEN_TTL_S: '3600',
+      REFRESH_TOKEN_ABSOLUTE_TTL_S: '3600',
+    });
+    expect(config).toMatchObject({
+      nodeEnv: 'production',
+      jwtSecret: secret,
+      port: 0,
+      host: '0.0.0.0',
+      logLevel: 'silent',
+      databaseUrl: 'postgresql://u@db:5432/medcore',
+      redisUrl: 'rediss://cache:6380',
+      migrateOnStart: false,
+      docsEnabled: false,
+      trustProxy: true,
+      registrationMode: 'closed',
+      accessTokenTtlS: 60,
+      refreshTokenTtlS: 3600,
+      refreshTokenAbsoluteTtlS: 3600,
+    });
+  });
+
+  it('accepts every spelling of true and false', () => {
+    for (const value of ['true', '1', 'yes', 'on', 'TRUE', 'On']) {
+      expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toBe(true);
+    }
+    for (const value of ['false', '0', 'no', 'off', 'False', 'NO']) {
+      expect(loadConfig({ DOCS_ENABLED: value }).docsEnabled).toBe(false);
+    }
+  });
+
+  it('accepts the range boundaries of an integer', () => {
+    expect(loadConfig({ PORT: '65535' }).port).toBe(65_535);
+    expect(loadConfig({ PORT: '0' }).port).toBe(0);
+    expect(loadConfig({ DB_POOL_MAX: '1' }).dbPoolMax).toBe(1);
+    expect(loadConfig({ DB_POOL_MAX: '500' }).dbPoolMax).toBe(500);
+  });
+});
+
+describe('loadConfig rejects bad values with a ConfigError naming the key', () => {
+  const cases: [string, Record<string, string>][] = [
+    ['PORT', { PORT: 'abc' }],
+    ['PORT', { PORT: '80.5' }],
+    ['PORT', { PORT: '1e3' }],
+    ['PORT', { PORT: '0x50' }],
+    ['PORT', { PORT: '8000abc' }],
+    ['PORT', { PORT: '65536' }],
+    ['PORT', { PORT: '-1' }],
+    ['DB_POOL_MAX', { DB_POOL_MAX: '0' }],
+    ['DB_POOL_MAX', { DB_POOL_MAX: '501' }],
+    ['DB_CONNECT_TIMEOUT_MS', { DB_CONNECT_TIMEOUT_MS: '99' }],
+    ['DB_QUERY_TIMEOUT_MS', { DB_QUERY_TIMEOUT_MS: 'ten' }],
+    ['DB_STATEMENT_TIMEOUT_MS', { DB_STATEMENT_TIMEOUT_MS: '600001' }],
+    ['ACCESS_TOKEN_TTL_S', { ACCESS_TOKEN_TTL_S: '59' }],
+    ['ACCESS_TOKEN_TTL_S', { ACCESS_TOKEN_TTL_S: '86401' }],
+    ['REFRESH_TOKEN_TTL_S', { REFRESH_TOKEN_TTL_S: '299' }],
+    ['REFRESH_REUSE_GRACE_S', { REFRESH_REUSE_GRACE_S: '61' }],
+    ['BODY_LIMIT_BYTES', { BODY_LIMIT_BYTES: '1023' }],
+    ['SHUTDOWN_TIMEOUT_MS', { SHUTDOWN_TIMEOUT_MS: '99999999999999999999' }],
+    ['MIGRATE_ON_START', { MIGRATE_ON_START: 'maybe' }],
+    ['DOCS_ENABLED', { DOCS_ENABLED: '2' }],
+    ['TRUST_PROXY', { TRUST_PROXY: 'y' }],
+    ['REGISTRATION_MODE', { REGISTRATION_MODE: 'invite' }],
+    ['REGISTRATION_MODE', { REGISTRATION_MODE: 'OPEN' }],
+    ['NODE_ENV', { NODE_ENV: 'staging' }],
+    ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://root@localhost/medcore' }],
+    ['DATABASE_URL', { DATABASE_URL: 'not a url' }],
+    ['DATABASE_URL', { DATABASE_URL: 'redis://localhost:6379' }],
+    ['REDIS_URL', { REDIS_URL: 'http://localhost:6379' }],
+    ['REDIS_URL', { REDIS_URL: 'localhost:6379' }],
+    ['JWT_SECRET', { JWT_SECRET: 'x'.repeat(31) }],
+    ['JWT_SECRET', { JWT_SECRET: `  ${'x'.repeat(31)}  ` }],
+    ['JWT_SECRET', { NODE_ENV: 'production' }],
+    [
+      'REFRESH_TOKEN_ABSOLUTE_TTL_S',
+      { REFRESH_TOKEN_TTL_S: '7200', REFRESH_TOKEN_ABSOLUTE_TTL_S: '3600' },
+    ],
+    // The absolute default (30 days) is below a 60-day sliding TTL.
+    ['REFRESH_TOKEN_ABSOLUTE_TTL_S', { REFRESH_TOKEN_TTL_S: String(60 * 86_400) }],
+  ];
+
+  it.each(cases)('%s: %j', (key, env) => {
+    const error = configErrorOf(env);
+    expect(error.name).toBe('ConfigError');
+    expect(error.key).toBe(key);
+    expect(error.message).toContain(key);
+    expect(error.message).toMatch(/^Invalid configuration /);
+  });
+
+  it('quotes the offending value for non-integers and states the range', () => {
+    expect(configErrorOf({ PORT: 'abc' }).message).toBe(
+      'Invalid configuration PORT: expected an integer, got "abc"',
+    );
+    expect(configErrorOf({ PORT: '70000' }).message).toBe(
+      'Invalid configuration PORT: expected 0..65535, got 70000',
+    );
+    expect(configErrorOf({ REGISTRATION_MODE: 'invite' }).message).toContain('open, closed');
+  });
+
+  it('does not echo the JWT secret in the error message', () => {
+    const short = 'hunter2-hunter2';
+    expect(configErrorOf({ JWT_SECRET: short }).message).not.toContain(short);
+  });
+
+  it('does not require JWT_SECRET outside production', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).jwtSecret).toBeUndefined();
+    expect(loadConfig({ NODE_ENV: 'development' }).jwtSecret).toBeUndefined();
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret }).jwtSecret).toBe(secret);
+  });
+});
+
+describe('loadConfig result', () => {
+  it('is frozen: assignments throw and leave the value unchanged', () => {
+    const config = loadConfig({ PORT: '1234' });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (config as Record<string, unknown>).extra = true;
+    }).toThrow(TypeError);
+    expect(config.port).toBe(1234);
+    expect('extra' in config).toBe(false);
+  });
+
+  it('reads process.env when no environment is given', () => {
+    const before = process.env.JWT_ISSUER;
+    process.env.JWT_ISSUER = 'from-process-env';
+    try {
+      expect(loadConfig().jwtIssuer).toBe('from-process-env');
+    } finally {
+      if (before === undefined) delete process.env.JWT_ISSUER;
+      else process.env.JWT_ISSUER = before;
+    }
+  });
+});
+
+describe('CORS_ORIGINS', () => {
+  it('is an empty list when unset or blank', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: '  ' }).corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: ' , ,, ' }).corsOrigins).toEqual([]);
+  });
+
+  it('splits on commas, trims items and drops empty ones, keeping order', () => {
+    expect(
+      loadConfig({
+        CORS_ORIGINS: ' https://a.example , https://b.example:8443,,http://localhost:5173, ',
+      }).corsOrigins,
+    ).toEqual(['https://a.example', 'https://b.example:8443', 'http://localhost:5173']);
+  });
+
+  it('keeps a single origin as a one-element list', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://app.example' }).corsOrigins).toEqual([
+      'https://app.example',
+    ]);
+  });
+});
