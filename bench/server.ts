@@ -3,6 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** The account bench/generate-patients.ts creates for benchmark clients. */
+export const benchAdmin = {
+  email: 'bench-admin@bench.medcore.local',
+  password: 'bench admin passphrase',
+};
+
 /**
  * Starts the built server (dist/) as a separate process, so the load generator in this process
  * never competes with it for the event loop. Uses PostgreSQL when BENCH_DATABASE_URL is set,

@@ -8,6 +8,12 @@ import { loggerOptions } from './logger.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { TokenPairSchema } from './modules/auth/auth.schemas.js';
 import { UserSchema } from './modules/users/users.schemas.js';
+import { PatientSchema } from './modules/patients/patients.schemas.js';
+import { patientsRoutes } from './modules/patients/patients.routes.js';
+import { AppointmentSchema } from './modules/appointments/appointments.schemas.js';
+import { appointmentsRoutes } from './modules/appointments/appointments.routes.js';
+import { PrescriptionSchema } from './modules/prescriptions/prescriptions.schemas.js';
+import { prescriptionsRoutes } from './modules/prescriptions/prescriptions.routes.js';
 import { ProblemSchema } from './lib/schema.js';
 import { resolveJwtSecret } from './modules/auth/secret.js';
 import { createTokenSigner } from './modules/auth/tokens.js';
@@ -68,7 +74,16 @@ export async function buildApp(
   // Only JSON (and, on login, the OAuth2 form) is accepted: anything else is a 415.
   app.removeContentTypeParser('text/plain');
   // Shared schemas live on the root so every module (and the OpenAPI components) can $ref them.
-  for (const schema of [ProblemSchema, UserSchema, TokenPairSchema]) app.addSchema(schema);
+  for (const schema of [
+    ProblemSchema,
+    UserSchema,
+    TokenPairSchema,
+    PatientSchema,
+    AppointmentSchema,
+    PrescriptionSchema,
+  ]) {
+    app.addSchema(schema);
+  }
 
   const database = await openDatabase(config);
   let redis: Redis | undefined;
@@ -109,6 +124,9 @@ export async function buildApp(
       async (api) => {
         await api.register(authRoutes, { prefix: '/auth', ctx });
         await api.register(usersRoutes, { ctx });
+        await api.register(patientsRoutes, { ctx });
+        await api.register(appointmentsRoutes, { ctx });
+        await api.register(prescriptionsRoutes, { ctx });
       },
       { prefix: '/api/v1' },
     );

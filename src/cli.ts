@@ -7,19 +7,33 @@ import { DataDirLockedError } from './db/data-dir-lock.js';
 import { systemClock } from './lib/clock.js';
 import { AppError } from './lib/errors.js';
 import { createTokenSigner } from './modules/auth/tokens.js';
-import { seedStaff } from './seed.js';
+import { seedDemoPractice } from './seed/demo.js';
+import { seedStaff, type SeededAccount } from './seed/staff.js';
 import { startServer } from './server.js';
-import { createAccount } from './modules/users/users.service.js';
+import { createAccount, findAccountForLogin } from './modules/users/users.service.js';
 
 const usage = `Usage: medcore <command> [options]
 
 Commands:
   serve                                    start the HTTP server (default)
   migrate                                  apply database migrations and exit
-  seed                                     create one demo account of each role (printed once)
+  seed [--demo] [--patients N]             one demo account per role (printed once); --demo also
+                                           adds doctors, N patients (300), a week of appointments
+                                           and prescriptions
   create-admin --email E --password P [--username U] [--full-name N]
                                            create an admin account
 `;
+
+function printAccounts(accounts: SeededAccount[], noneMessage: string): void {
+  if (accounts.length === 0) {
+    console.log(noneMessage);
+    return;
+  }
+  console.log('Demo accounts (shown once; change or deactivate them before real use):');
+  for (const account of accounts) {
+    console.log(`  ${account.role.padEnd(13)} ${account.email.padEnd(32)} ${account.password}`);
+  }
+}
 
 /** A context for commands that run use cases without HTTP (no tokens are signed here). */
 async function withContext<T>(config: Config, run: (ctx: AppContext) => Promise<T>): Promise<T> {
@@ -60,21 +74,37 @@ async function main(argv: string[]): Promise<number> {
       console.log(`migrations applied (${database.kind})`);
       return 0;
     }
-    case 'seed':
+    case 'seed': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { demo: { type: 'boolean' }, patients: { type: 'string' } },
+      });
+      const patients = values.patients === undefined ? 300 : Number(values.patients);
+      if (!Number.isInteger(patients) || patients < 1 || patients > 100_000) {
+        console.error('seed: --patients must be an integer from 1 to 100000\n\n' + usage);
+        return 2;
+      }
       await withContext(config, async (ctx) => {
         const created = await seedStaff(ctx);
-        if (created.length === 0) {
-          console.log('demo accounts already exist; nothing created');
-          return;
-        }
-        console.log('Demo accounts (shown once; change or deactivate them before real use):');
-        for (const account of created) {
+        printAccounts(created, 'demo accounts already exist; nothing created');
+        if (values.demo !== true) return;
+        const admin = await findAccountForLogin(ctx, 'admin@demo.medcore.local');
+        if (!admin) throw new Error('the demo admin account is missing');
+        const summary = await seedDemoPractice(
+          ctx,
+          { userId: admin.id, role: 'admin', sessionId: admin.id },
+          { patients },
+        );
+        printAccounts(summary.doctors, 'demo practice already seeded; nothing added');
+        if (summary.patients > 0) {
           console.log(
-            `  ${account.role.padEnd(13)} ${account.email.padEnd(32)} ${account.password}`,
+            `Demo practice: ${summary.patients} patients, ${summary.appointments} appointments, ` +
+              `${summary.prescriptions} prescriptions.`,
           );
         }
       });
       return 0;
+    }
     case 'create-admin': {
       const { values } = parseArgs({
         args: rest,

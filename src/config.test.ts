@@ -43,6 +43,11 @@ describe('loadConfig defaults', () => {
       bodyLimitBytes: 1_048_576,
       trustProxy: false,
       shutdownTimeoutMs: 10_000,
+      clinicTimeZone: 'UTC',
+      workdayStart: '09:00',
+      workdayEnd: '17:00',
+      workdays: [1, 2, 3, 4, 5],
+      slotStepMinutes: 15,
     });
   });
 
@@ -224,5 +229,35 @@ describe('CORS_ORIGINS', () => {
     expect(loadConfig({ CORS_ORIGINS: 'https://app.example' }).corsOrigins).toEqual([
       'https://app.example',
     ]);
+  });
+});
+
+describe('working hours for availability', () => {
+  it('parses the clinic time zone, hours and weekday ranges and lists', () => {
+    const config = loadConfig({
+      CLINIC_TIMEZONE: 'Europe/Warsaw',
+      WORKDAY_START: '08:30',
+      WORKDAY_END: '18:00',
+      WORKDAYS: '1-3,5,7',
+      SLOT_STEP_MINUTES: '10',
+    });
+    expect(config.clinicTimeZone).toBe('Europe/Warsaw');
+    expect([config.workdayStart, config.workdayEnd]).toEqual(['08:30', '18:00']);
+    expect(config.workdays).toEqual([1, 2, 3, 5, 7]);
+    expect(config.slotStepMinutes).toBe(10);
+  });
+
+  it.each([
+    ['CLINIC_TIMEZONE', { CLINIC_TIMEZONE: 'Mars/Olympus_Mons' }],
+    ['WORKDAY_START', { WORKDAY_START: '9am' }],
+    ['WORKDAY_END', { WORKDAY_END: '24:00' }],
+    ['WORKDAY_END', { WORKDAY_START: '17:00', WORKDAY_END: '09:00' }],
+    ['WORKDAYS', { WORKDAYS: '0-4' }],
+    ['WORKDAYS', { WORKDAYS: 'mon-fri' }],
+    ['SLOT_STEP_MINUTES', { SLOT_STEP_MINUTES: '1' }],
+  ])('refuses a bad %s', (key, env) => {
+    const error = configErrorOf(env);
+    expect(error.key).toBe(key);
+    expect(error.message).toContain(key);
   });
 });

@@ -80,6 +80,37 @@ function list(env: Env, key: string): string[] {
     .filter((item) => item !== '');
 }
 
+function timeOfDay(env: Env, key: string, fallback: string): string {
+  const raw = read(env, key) ?? fallback;
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(raw))
+    throw new ConfigError(key, `expected HH:MM, got "${raw}"`);
+  return raw;
+}
+
+function timeZone(env: Env, key: string, fallback: string): string {
+  const raw = read(env, key) ?? fallback;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: raw });
+  } catch {
+    throw new ConfigError(key, `unknown IANA time zone "${raw}"`);
+  }
+  return raw;
+}
+
+/** ISO weekdays, 1 = Monday .. 7 = Sunday, e.g. "1-5" or "1,2,3,4,5,6". */
+function weekdays(env: Env, key: string, fallback: string): readonly number[] {
+  const raw = read(env, key) ?? fallback;
+  const days = new Set<number>();
+  for (const part of raw.split(',')) {
+    const range = /^\s*([1-7])\s*(?:-\s*([1-7]))?\s*$/.exec(part);
+    if (!range) throw new ConfigError(key, `expected ISO weekdays like 1-5 or 1,3,5, got "${raw}"`);
+    const from = Number(range[1]);
+    const to = Number(range[2] ?? range[1]);
+    for (let day = from; day <= to; day++) days.add(day);
+  }
+  return Object.freeze([...days].sort());
+}
+
 const nodeEnvs = ['development', 'production', 'test'] as const;
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const registrationModes = ['open', 'closed'] as const;
@@ -99,6 +130,11 @@ export function loadConfig(env: Env = process.env) {
   if (refreshAbsolute < refreshTtl) {
     throw new ConfigError('REFRESH_TOKEN_ABSOLUTE_TTL_S', 'must be >= REFRESH_TOKEN_TTL_S');
   }
+
+  const workdayStart = timeOfDay(env, 'WORKDAY_START', '09:00');
+  const workdayEnd = timeOfDay(env, 'WORKDAY_END', '17:00');
+  if (workdayEnd <= workdayStart)
+    throw new ConfigError('WORKDAY_END', 'must be after WORKDAY_START');
 
   return Object.freeze({
     nodeEnv,
@@ -126,6 +162,11 @@ export function loadConfig(env: Env = process.env) {
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1_048_576, 1_024, 104_857_600),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 120_000),
+    clinicTimeZone: timeZone(env, 'CLINIC_TIMEZONE', 'UTC'),
+    workdayStart,
+    workdayEnd,
+    workdays: weekdays(env, 'WORKDAYS', '1-5'),
+    slotStepMinutes: int(env, 'SLOT_STEP_MINUTES', 15, 5, 240),
   });
 }
 

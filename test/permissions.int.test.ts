@@ -3,6 +3,9 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../src/db/schema/users.js';
 import { permissionTable, type Access } from '../src/lib/permissions.js';
+import { bookAppointment } from '../src/modules/appointments/appointments.service.js';
+import { createPatient } from '../src/modules/patients/patients.service.js';
+import { prescribe } from '../src/modules/prescriptions/prescriptions.service.js';
 import { createAccount } from '../src/modules/users/users.service.js';
 import {
   bearer,
@@ -48,6 +51,53 @@ async function newTarget(app: FastifyInstance, role: Role = 'user'): Promise<str
     role,
   );
   return row.id;
+}
+
+/** A live patient registered directly through the service by a fresh admin; returns its id. */
+async function newPatient(app: FastifyInstance): Promise<string> {
+  const registrar = await newTarget(app, 'admin');
+  const patient = await createPatient(
+    app.ctx,
+    { userId: registrar, role: 'admin', sessionId: randomUUID() },
+    { first_name: 'Walk', last_name: unique('Patient') },
+    false,
+  );
+  return patient.id;
+}
+
+const adminOf = (userId: string) => ({ userId, role: 'admin' as const, sessionId: randomUUID() });
+
+/** The caller itself when it is a doctor (doctors write only their own), else a fresh doctor. */
+async function doctorFor(app: FastifyInstance, caller: TestUser): Promise<string> {
+  return caller.role === 'doctor' ? caller.id : newTarget(app, 'doctor');
+}
+
+let slot = 0;
+/** A distinct future start for every booking the walk makes. */
+function nextStart(): string {
+  slot += 1;
+  return new Date(Date.now() + 2 * 86_400_000 + slot * 3_600_000).toISOString();
+}
+
+async function newAppointment(app: FastifyInstance, caller: TestUser): Promise<string> {
+  const doctorId = await doctorFor(app, caller);
+  const booked = await bookAppointment(app.ctx, adminOf(await newTarget(app, 'admin')), {
+    patient_id: await newPatient(app),
+    doctor_id: doctorId,
+    starts_at: nextStart(),
+  });
+  return booked.id;
+}
+
+/** A prescription by the caller when it is a doctor (the prescriber may change it), else by a fresh doctor. */
+async function newPrescription(app: FastifyInstance, caller: TestUser): Promise<string> {
+  const doctorId = await doctorFor(app, caller);
+  const created = await prescribe(
+    app.ctx,
+    { userId: doctorId, role: 'doctor', sessionId: randomUUID() },
+    { patient_id: await newPatient(app), medication: 'Metformin', dosage: '1', frequency: 'daily' },
+  );
+  return created.id;
 }
 
 /** "METHOD /path" (OpenAPI path syntax) -> declared access. Keep in step with the routes. */
@@ -124,6 +174,181 @@ const routeTable: Record<string, RouteCase> = {
     sample: async (app) => ({ params: { id: await newTarget(app) } }),
   },
   'GET /api/v1/doctors': { access: 'doctors.read', allowedStatus: 200 },
+  'GET /api/v1/patients': { access: 'patients.manage', allowedStatus: 200 },
+  'POST /api/v1/patients': {
+    access: 'patients.manage',
+    allowedStatus: 201,
+    sample: () => ({ payload: { first_name: 'Walk', last_name: unique('Patient') } }),
+  },
+  'GET /api/v1/patients/groups': { access: 'patients.manage', allowedStatus: 200 },
+  'GET /api/v1/patients/stats': { access: 'patients.manage', allowedStatus: 200 },
+  'GET /api/v1/patients/export.csv': { access: 'patients.manage', allowedStatus: 200 },
+  'GET /api/v1/patients/{id}': {
+    access: 'patients.manage',
+    allowedStatus: 200,
+    sample: async (app) => ({ params: { id: await newPatient(app) } }),
+  },
+  'PATCH /api/v1/patients/{id}': {
+    access: 'patients.manage',
+    allowedStatus: 200,
+    sample: async (app) => ({
+      params: { id: await newPatient(app) },
+      payload: { location: 'Changed by walk' },
+    }),
+  },
+  'DELETE /api/v1/patients/{id}': {
+    access: 'patients.manage',
+    allowedStatus: 204,
+    sample: async (app) => ({ params: { id: await newPatient(app) } }),
+  },
+  'PUT /api/v1/patients/{id}/favorite': {
+    access: 'patients.manage',
+    allowedStatus: 204,
+    sample: async (app) => ({ params: { id: await newPatient(app) } }),
+  },
+  'DELETE /api/v1/patients/{id}/favorite': {
+    access: 'patients.manage',
+    allowedStatus: 204,
+    sample: async (app) => ({ params: { id: await newPatient(app) } }),
+  },
+  'GET /api/v1/patients/{id}/notes': {
+    access: 'visit_notes.manage',
+    allowedStatus: 200,
+    sample: async (app) => ({ params: { id: await newPatient(app) } }),
+  },
+  'POST /api/v1/patients/{id}/notes': {
+    access: 'visit_notes.manage',
+    allowedStatus: 201,
+    sample: async (app) => ({
+      params: { id: await newPatient(app) },
+      payload: { content: 'Seen during the access walk.', visit_type: 'regular' },
+    }),
+  },
+  'GET /api/v1/appointments': { access: 'appointments.read', allowedStatus: 200 },
+  'POST /api/v1/appointments': {
+    access: 'appointments.write',
+    allowedStatus: 201,
+    sample: async (app, caller) => ({
+      payload: {
+        patient_id: await newPatient(app),
+        doctor_id: await doctorFor(app, caller),
+        starts_at: nextStart(),
+      },
+    }),
+  },
+  'GET /api/v1/appointments/{id}': {
+    access: 'appointments.read',
+    allowedStatus: 200,
+    sample: async (app, caller) => ({ params: { id: await newAppointment(app, caller) } }),
+  },
+  'GET /api/v1/appointments/{id}.ics': {
+    access: 'appointments.read',
+    allowedStatus: 200,
+    sample: async (app, caller) => ({ params: { id: await newAppointment(app, caller) } }),
+  },
+  'PATCH /api/v1/appointments/{id}': {
+    access: 'appointments.write',
+    allowedStatus: 200,
+    sample: async (app, caller) => ({
+      params: { id: await newAppointment(app, caller) },
+      payload: { reason: 'changed by the walk' },
+    }),
+  },
+  ...Object.fromEntries(
+    ['confirm', 'no-show'].map((action) => [
+      `POST /api/v1/appointments/{id}/${action}`,
+      {
+        access: 'appointments.write',
+        allowedStatus: 200,
+        sample: async (app: FastifyInstance, caller: TestUser) => ({
+          params: { id: await newAppointment(app, caller) },
+        }),
+      } satisfies RouteCase,
+    ]),
+  ),
+  // check-in and complete need an earlier status: a fresh appointment answers 409 (not 403).
+  ...Object.fromEntries(
+    ['check-in', 'complete'].map((action) => [
+      `POST /api/v1/appointments/{id}/${action}`,
+      {
+        access: 'appointments.write',
+        allowedStatus: 409,
+        sample: async (app: FastifyInstance, caller: TestUser) => ({
+          params: { id: await newAppointment(app, caller) },
+        }),
+      } satisfies RouteCase,
+    ]),
+  ),
+  'POST /api/v1/appointments/{id}/cancel': {
+    access: 'appointments.write',
+    allowedStatus: 200,
+    sample: async (app, caller) => ({
+      params: { id: await newAppointment(app, caller) },
+      payload: { reason: 'walk' },
+    }),
+  },
+  'GET /api/v1/doctors/{id}/availability': {
+    access: 'appointments.read',
+    allowedStatus: 200,
+    sample: async (app) => ({
+      params: { id: await newTarget(app, 'doctor') },
+      query: '?date=2030-01-07',
+    }),
+  },
+  'GET /api/v1/patients/{id}/appointments': {
+    access: 'appointments.read',
+    allowedStatus: 200,
+    sample: async (app) => ({ params: { id: await newPatient(app) } }),
+  },
+  'GET /api/v1/prescriptions': { access: 'prescriptions.read', allowedStatus: 200 },
+  'POST /api/v1/prescriptions': {
+    access: 'prescriptions.create',
+    allowedStatus: 201,
+    sample: async (app) => ({
+      payload: {
+        patient_id: await newPatient(app),
+        medication: 'Metformin 500 mg',
+        dosage: '1 tablet',
+        frequency: 'twice daily',
+      },
+    }),
+  },
+  'GET /api/v1/prescriptions/{id}': {
+    access: 'prescriptions.read',
+    allowedStatus: 200,
+    sample: async (app, caller) => ({ params: { id: await newPrescription(app, caller) } }),
+  },
+  'GET /api/v1/prescriptions/{id}/pdf': {
+    access: 'prescriptions.read',
+    allowedStatus: 200,
+    sample: async (app, caller) => ({ params: { id: await newPrescription(app, caller) } }),
+  },
+  'PATCH /api/v1/prescriptions/{id}': {
+    access: 'prescriptions.write',
+    allowedStatus: 200,
+    sample: async (app, caller) => ({
+      params: { id: await newPrescription(app, caller) },
+      payload: { instructions: 'with food' },
+    }),
+  },
+  'POST /api/v1/prescriptions/{id}/cancel': {
+    access: 'prescriptions.write',
+    allowedStatus: 200,
+    sample: async (app, caller) => ({
+      params: { id: await newPrescription(app, caller) },
+      payload: { reason: 'walk' },
+    }),
+  },
+  'POST /api/v1/prescriptions/{id}/complete': {
+    access: 'prescriptions.write',
+    allowedStatus: 200,
+    sample: async (app, caller) => ({ params: { id: await newPrescription(app, caller) } }),
+  },
+  'GET /api/v1/patients/{id}/prescriptions': {
+    access: 'prescriptions.read',
+    allowedStatus: 200,
+    sample: async (app) => ({ params: { id: await newPatient(app) } }),
+  },
 };
 
 interface Operation {
@@ -159,9 +384,11 @@ afterAll(async () => {
   await t.close();
 });
 
-function split(key: string): { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string } {
+type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+function split(key: string): { method: HttpMethod; path: string } {
   const [method, path] = key.split(' ') as [string, string];
-  return { method: method as 'GET' | 'POST' | 'PATCH' | 'DELETE', path };
+  return { method: method as HttpMethod, path };
 }
 
 function fillPath(path: string, params: Record<string, string> = {}): string {

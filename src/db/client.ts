@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -60,7 +62,10 @@ async function openPglite(dataDir: string): Promise<Database> {
     mkdirSync(resolve(dataDir), { recursive: true });
     release = await lockDataDir(resolve(dataDir));
   }
-  const client = new PGlite(inMemory ? dataDir : resolve(dataDir, 'pg'));
+  // The same extensions the migrations create on PostgreSQL.
+  const client = new PGlite(inMemory ? dataDir : resolve(dataDir, 'pg'), {
+    extensions: { pg_trgm, btree_gist },
+  });
   await client.waitReady;
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {

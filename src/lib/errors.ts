@@ -34,11 +34,18 @@ export class AppError extends Error {
   readonly status: number;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string>;
+  /** RFC 9457 extension members, e.g. `conflicting_appointment_id`. */
+  readonly extensions: Record<string, string>;
 
   constructor(
     code: ProblemCode,
     detail?: string,
-    options: { errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
+    options: {
+      errors?: FieldError[];
+      headers?: Record<string, string>;
+      extensions?: Record<string, string>;
+      cause?: unknown;
+    } = {},
   ) {
     super(detail ?? problemCatalogue[code].title, { cause: options.cause });
     this.name = 'AppError';
@@ -46,6 +53,7 @@ export class AppError extends Error {
     this.status = problemCatalogue[code].status;
     this.errors = options.errors;
     this.headers = options.headers ?? {};
+    this.extensions = options.extensions ?? {};
   }
 }
 
@@ -57,6 +65,7 @@ export interface Problem {
   code: ProblemCode;
   request_id: string;
   errors?: FieldError[];
+  [extension: string]: unknown;
 }
 
 /** Builds the wire form of a problem; `type` is a URN so it never points at a host we do not run. */
@@ -65,9 +74,11 @@ export function toProblem(
   detail: string,
   requestId: string,
   errors?: FieldError[],
+  extensions: Record<string, string> = {},
 ): Problem {
   const entry = problemCatalogue[code];
   const problem: Problem = {
+    ...extensions,
     type: `urn:medcore:problem:${code}`,
     title: entry.title,
     status: entry.status,

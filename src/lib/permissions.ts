@@ -12,6 +12,24 @@ export const permissionTable = {
   'doctors.read': ['admin', 'doctor', 'nurse', 'receptionist'],
   /** User administration: list, create, read, change, deactivate any account. */
   'users.manage': ['admin'],
+  /** Patients' demographics and contacts (read and write); favourites, groups, stats, export. */
+  'patients.manage': ['admin', 'doctor', 'nurse', 'receptionist'],
+  /** Field-level: see medical_history, allergies and notes (absent from responses otherwise). */
+  'patients.medical.read': ['admin', 'doctor', 'nurse'],
+  /** Field-level: write medical_history, allergies and notes (403 otherwise). */
+  'patients.medical.write': ['admin', 'doctor'],
+  /** Visit notes: read and write. */
+  'visit_notes.manage': ['admin', 'doctor', 'nurse'],
+  /** Read every appointment; availability. */
+  'appointments.read': ['admin', 'doctor', 'nurse', 'receptionist'],
+  /** Book and change appointments; doctors only their own (checked in the service). */
+  'appointments.write': ['admin', 'doctor', 'nurse', 'receptionist'],
+  /** Read prescriptions. */
+  'prescriptions.read': ['admin', 'doctor', 'nurse'],
+  /** Prescribe: doctors only. */
+  'prescriptions.create': ['doctor'],
+  /** Edit, cancel, complete: the prescriber (a doctor) or an admin (checked in the service). */
+  'prescriptions.write': ['admin', 'doctor'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissionTable;

@@ -7,12 +7,25 @@ import { Type, type TObject, type TProperties, type TSchema } from 'typebox';
 const noControlChars = '^[^\\u0000-\\u001f\\u007f]*$';
 const noControlCharsExceptWhitespace = '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$';
 
-export function Str(options: { minLength?: number; maxLength: number; description?: string }) {
-  return Type.String({ minLength: 0, pattern: noControlChars, ...options });
+// Same, and at least one visible character: names and drug names cannot be blank.
+const nonBlankNoControlChars = '^(?=.*\\S)[^\\u0000-\\u001f\\u007f]*$';
+
+export function Str(options: {
+  minLength?: number;
+  maxLength: number;
+  description?: string;
+  nonBlank?: boolean;
+}) {
+  const { nonBlank = false, ...rest } = options;
+  return Type.String({
+    minLength: 0,
+    pattern: nonBlank ? nonBlankNoControlChars : noControlChars,
+    ...rest,
+  });
 }
 
 /** Multi-line free text (notes, history): newlines and tabs allowed, other control chars not. */
-export function Text(options: { maxLength: number; description?: string }) {
+export function Text(options: { minLength?: number; maxLength: number; description?: string }) {
   return Type.String({ pattern: noControlCharsExceptWhitespace, ...options });
 }
 
@@ -41,6 +54,9 @@ export const ProblemSchema = Type.Object(
     request_id: Type.String(),
     errors: Type.Optional(
       Type.Array(Type.Object({ field: Type.String(), message: Type.String() })),
+    ),
+    conflicting_appointment_id: Type.Optional(
+      Type.String({ description: 'On a booking conflict (409): the appointment in the way' }),
     ),
   },
   { $id: 'Problem', description: 'RFC 9457 problem details' },

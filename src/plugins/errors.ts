@@ -29,7 +29,9 @@ function fieldErrors(issues: AjvIssue[], context: string | undefined): FieldErro
     if (issue.keyword === 'pattern' && typeof pattern === 'string' && pattern.includes('\\u0000')) {
       return {
         field: [part, ...segments].join('.'),
-        message: 'must not contain control characters',
+        message: pattern.startsWith('^(?=')
+          ? 'must not be blank or contain control characters'
+          : 'must not contain control characters',
       };
     }
     return { field: [part, ...segments].join('.'), message: issue.message ?? 'is invalid' };
@@ -62,9 +64,13 @@ export function sendProblem(
   request: FastifyRequest,
   code: ProblemCode,
   detail: string,
-  options: { errors?: FieldError[] | undefined; headers?: Record<string, string> } = {},
+  options: {
+    errors?: FieldError[] | undefined;
+    headers?: Record<string, string>;
+    extensions?: Record<string, string>;
+  } = {},
 ): FastifyReply {
-  const problem = toProblem(code, detail, request.id, options.errors);
+  const problem = toProblem(code, detail, request.id, options.errors, options.extensions);
   if (problem.status === 401) void reply.header('www-authenticate', 'Bearer');
   return reply
     .status(problem.status)
@@ -79,6 +85,7 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
     return sendProblem(reply, request, error.code, error.message, {
       errors: error.errors,
       headers: error.headers,
+      extensions: error.extensions,
     });
   }
   if (error.validation) {

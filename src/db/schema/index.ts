@@ -1,2 +1,5 @@
 export * from './users.js';
 export * from './sessions.js';
+export * from './patients.js';
+export * from './appointments.js';
+export * from './prescriptions.js';

@@ -1,7 +1,7 @@
-import type { AppContext } from './context.js';
-import { roles, type Role } from './db/schema/users.js';
-import { randomToken } from './lib/crypto.js';
-import { createAccount, findAccountForLogin } from './modules/users/users.service.js';
+import type { AppContext } from '../context.js';
+import { roles, type Role } from '../db/schema/users.js';
+import { randomToken } from '../lib/crypto.js';
+import { createAccount, findAccountForLogin } from '../modules/users/users.service.js';
 
 export interface SeededAccount {
   role: Role;

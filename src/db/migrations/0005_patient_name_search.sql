@@ -1,0 +1,2 @@
+ALTER TABLE "patients" ADD COLUMN "name_text" text GENERATED ALWAYS AS (lower(first_name || ' ' || last_name)) STORED;--> statement-breakpoint
+CREATE INDEX "patients_name_trgm_idx" ON "patients" USING gin ("name_text" gin_trgm_ops);

@@ -1,0 +1,125 @@
+import { and, asc, eq, gt, inArray, lt, ne, or, sql, type SQL } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.js';
+import {
+  appointments,
+  type AppointmentRow,
+  type AppointmentStatus,
+} from '../../db/schema/appointments.js';
+
+export const activeStatuses: AppointmentStatus[] = ['scheduled', 'confirmed', 'checked_in'];
+
+export async function insertAppointment(
+  db: DbOrTx,
+  row: typeof appointments.$inferInsert,
+): Promise<AppointmentRow> {
+  const [created] = await db.insert(appointments).values(row).returning();
+  if (!created) throw new Error('insert returned no row');
+  return created;
+}
+
+export async function findAppointment(db: DbOrTx, id: string): Promise<AppointmentRow | undefined> {
+  const [row] = await db.select().from(appointments).where(eq(appointments.id, id)).limit(1);
+  return row;
+}
+
+/** The active appointment of this doctor or patient overlapping [startsAt, endsAt), if any. */
+export async function findOverlap(
+  db: DbOrTx,
+  slot: { doctorId: string; patientId: string; startsAt: Date; endsAt: Date; exceptId?: string },
+): Promise<AppointmentRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(appointments)
+    .where(
+      and(
+        or(eq(appointments.doctorId, slot.doctorId), eq(appointments.patientId, slot.patientId)),
+        inArray(appointments.status, activeStatuses),
+        lt(appointments.startsAt, slot.endsAt),
+        gt(appointments.endsAt, slot.startsAt),
+        slot.exceptId === undefined ? undefined : ne(appointments.id, slot.exceptId),
+      ),
+    )
+    .orderBy(asc(appointments.startsAt))
+    .limit(1);
+  return row;
+}
+
+/** Conditional update: applies only from the allowed statuses (and version, when given). */
+export async function updateAppointment(
+  db: DbOrTx,
+  id: string,
+  changes: Partial<typeof appointments.$inferInsert>,
+  guard: { fromStatuses: AppointmentStatus[]; version?: number },
+): Promise<AppointmentRow | undefined> {
+  const [row] = await db
+    .update(appointments)
+    .set({ ...changes, version: sql`${appointments.version} + 1`, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(appointments.id, id),
+        inArray(appointments.status, guard.fromStatuses),
+        guard.version === undefined ? undefined : eq(appointments.version, guard.version),
+      ),
+    )
+    .returning();
+  return row;
+}
+
+export interface AppointmentFilter {
+  doctorId?: string | undefined;
+  patientId?: string | undefined;
+  status?: AppointmentStatus | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  after?: { s: string; id: string } | undefined;
+  limit: number;
+}
+
+/** Sorted by start; `from`/`to` select appointments overlapping that range. */
+export async function listAppointments(
+  db: DbOrTx,
+  filter: AppointmentFilter,
+): Promise<AppointmentRow[]> {
+  const conditions: (SQL | undefined)[] = [];
+  if (filter.doctorId !== undefined) conditions.push(eq(appointments.doctorId, filter.doctorId));
+  if (filter.patientId !== undefined) conditions.push(eq(appointments.patientId, filter.patientId));
+  if (filter.status !== undefined) conditions.push(eq(appointments.status, filter.status));
+  if (filter.from !== undefined) conditions.push(gt(appointments.endsAt, filter.from));
+  if (filter.to !== undefined) conditions.push(lt(appointments.startsAt, filter.to));
+  if (filter.after !== undefined) {
+    const at = new Date(filter.after.s);
+    conditions.push(
+      or(
+        gt(appointments.startsAt, at),
+        and(eq(appointments.startsAt, at), gt(appointments.id, filter.after.id)),
+      ),
+    );
+  }
+  return db
+    .select()
+    .from(appointments)
+    .where(and(...conditions))
+    .orderBy(asc(appointments.startsAt), asc(appointments.id))
+    .limit(filter.limit + 1);
+}
+
+/** Active appointments of a doctor overlapping a window (for availability). */
+export async function busyIntervals(
+  db: DbOrTx,
+  doctorId: string,
+  from: Date,
+  to: Date,
+): Promise<{ startsAt: Date; endsAt: Date }[]> {
+  return db
+    .select({ startsAt: appointments.startsAt, endsAt: appointments.endsAt })
+    .from(appointments)
+    .where(
+      and(
+        eq(appointments.doctorId, doctorId),
+        inArray(appointments.status, activeStatuses),
+        lt(appointments.startsAt, to),
+        gt(appointments.endsAt, from),
+      ),
+    )
+    .orderBy(asc(appointments.startsAt));
+}

@@ -1,0 +1,215 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { AppContext } from '../../context.js';
+import { etagOf } from '../../lib/etag.js';
+import { IdParams, PageQuery, StrictObject } from '../../lib/schema.js';
+import { actorOf } from '../../plugins/auth.js';
+import { IfMatchHeaders } from '../users/users.schemas.js';
+import { appointmentIcs } from './appointments.ics.js';
+import {
+  AppointmentPage,
+  AvailabilityQuery,
+  AvailabilitySchema,
+  CancelBody,
+  CreateAppointmentBody,
+  ListAppointmentsQuery,
+  UpdateAppointmentBody,
+} from './appointments.schemas.js';
+import * as appointments from './appointments.service.js';
+
+const tags = ['appointments'];
+const AppointmentRef = Type.Ref('Appointment');
+const Problem = Type.Ref('Problem');
+
+export const appointmentsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
+  app,
+  opts,
+) => {
+  const { ctx } = opts;
+
+  app.get(
+    '/appointments',
+    {
+      config: { access: 'appointments.read' },
+      schema: {
+        tags,
+        summary: 'List appointments sorted by start; from/to select overlapping ones',
+        querystring: ListAppointmentsQuery,
+        response: { 200: AppointmentPage },
+      },
+    },
+    async (request) => appointments.listAppointments(ctx, actorOf(request), request.query),
+  );
+
+  app.post(
+    '/appointments',
+    {
+      config: { access: 'appointments.write' },
+      schema: {
+        tags,
+        summary: 'Book an appointment; overlaps for the doctor or patient are refused (409)',
+        body: CreateAppointmentBody,
+        response: { 201: AppointmentRef, 409: Problem, 422: Problem },
+      },
+    },
+    async (request, reply) => {
+      const booked = await appointments.bookAppointment(ctx, actorOf(request), request.body);
+      return reply
+        .status(201)
+        .header('location', `/api/v1/appointments/${booked.id}`)
+        .header('etag', etagOf(booked.version))
+        .send(booked);
+    },
+  );
+
+  app.get(
+    '/appointments/:id.ics',
+    {
+      config: { access: 'appointments.read' },
+      schema: {
+        tags,
+        summary: 'The appointment as an iCalendar file',
+        params: IdParams,
+        response: {
+          200: { content: { 'text/calendar': { schema: Type.String() } } },
+          404: Problem,
+        },
+      },
+    },
+    async (request, reply) => {
+      const ics = await appointmentIcs(ctx, actorOf(request), request.params.id);
+      return reply
+        .type('text/calendar; charset=utf-8')
+        .header(
+          'content-disposition',
+          `attachment; filename="appointment-${request.params.id}.ics"`,
+        )
+        .send(ics);
+    },
+  );
+
+  app.get(
+    '/appointments/:id',
+    {
+      config: { access: 'appointments.read' },
+      schema: {
+        tags,
+        summary: 'Read an appointment',
+        params: IdParams,
+        response: { 200: AppointmentRef, 404: Problem },
+      },
+    },
+    async (request, reply) => {
+      const found = await appointments.getAppointment(ctx, actorOf(request), request.params.id);
+      return reply.header('etag', etagOf(found.version)).send(found);
+    },
+  );
+
+  app.patch(
+    '/appointments/:id',
+    {
+      config: { access: 'appointments.write' },
+      schema: {
+        tags,
+        summary: 'Reschedule or edit (scheduled/confirmed only); conflicts are re-checked',
+        params: IdParams,
+        headers: IfMatchHeaders,
+        body: UpdateAppointmentBody,
+        response: { 200: AppointmentRef, 404: Problem, 409: Problem, 412: Problem, 422: Problem },
+      },
+    },
+    async (request, reply) => {
+      const updated = await appointments.updateAppointment(
+        ctx,
+        actorOf(request),
+        request.params.id,
+        request.body,
+        request.headers['if-match'],
+      );
+      return reply.header('etag', etagOf(updated.version)).send(updated);
+    },
+  );
+
+  const actions: [string, appointments.Transition][] = [
+    ['confirm', 'confirm'],
+    ['check-in', 'check_in'],
+    ['complete', 'complete'],
+    ['no-show', 'no_show'],
+  ];
+  for (const [path, transition] of actions) {
+    app.post(
+      `/appointments/:id/${path}`,
+      {
+        config: { access: 'appointments.write' },
+        schema: {
+          tags,
+          summary: `Status transition: ${transition} (invalid from the current status: 409)`,
+          params: IdParams,
+          response: { 200: AppointmentRef, 404: Problem, 409: Problem },
+        },
+      },
+      async (request) =>
+        appointments.transitionAppointment(ctx, actorOf(request), request.params.id, transition),
+    );
+  }
+
+  app.post(
+    '/appointments/:id/cancel',
+    {
+      config: { access: 'appointments.write' },
+      schema: {
+        tags,
+        summary: 'Cancel a scheduled or confirmed appointment, with a reason',
+        params: IdParams,
+        body: CancelBody,
+        response: { 200: AppointmentRef, 404: Problem, 409: Problem },
+      },
+    },
+    async (request) =>
+      appointments.transitionAppointment(
+        ctx,
+        actorOf(request),
+        request.params.id,
+        'cancel',
+        request.body.reason,
+      ),
+  );
+
+  app.get(
+    '/doctors/:id/availability',
+    {
+      config: { access: 'appointments.read' },
+      schema: {
+        tags,
+        summary: "A doctor's free slots on a date, within working hours (clinic time zone)",
+        params: IdParams,
+        querystring: AvailabilityQuery,
+        response: { 200: AvailabilitySchema, 404: Problem },
+      },
+    },
+    async (request) =>
+      appointments.doctorAvailability(
+        ctx,
+        actorOf(request),
+        request.params.id,
+        request.query.date,
+        request.query.duration_minutes ?? 30,
+      ),
+  );
+
+  app.get(
+    '/patients/:id/appointments',
+    {
+      config: { access: 'appointments.read' },
+      schema: {
+        tags,
+        summary: "A patient's appointments",
+        params: IdParams,
+        querystring: StrictObject({ ...PageQuery }),
+        response: { 200: AppointmentPage, 404: Problem },
+      },
+    },
+    async (request) =>
+      appointments.listPatientAppointments(ctx, actorOf(request), request.params.id, request.query),
+  );
+};

@@ -1,0 +1,85 @@
+import { Type, type Static } from 'typebox';
+import { PageQuery, Str, StrictObject, Text, Timestamp, Uuid } from '../../lib/schema.js';
+
+export const StatusSchema = Type.Union([
+  Type.Literal('scheduled'),
+  Type.Literal('confirmed'),
+  Type.Literal('checked_in'),
+  Type.Literal('completed'),
+  Type.Literal('cancelled'),
+  Type.Literal('no_show'),
+]);
+
+const Duration = Type.Integer({ minimum: 5, maximum: 480, description: 'minutes' });
+const DateTime = Type.String({ format: 'date-time', maxLength: 40 });
+
+export const CreateAppointmentBody = StrictObject({
+  patient_id: Uuid,
+  doctor_id: Uuid,
+  starts_at: DateTime,
+  duration_minutes: Type.Optional(Type.Integer({ minimum: 5, maximum: 480, default: 30 })),
+  reason: Type.Optional(Type.Union([Str({ maxLength: 500 }), Type.Null()])),
+  notes: Type.Optional(Type.Union([Text({ maxLength: 5_000 }), Type.Null()])),
+});
+export type CreateAppointmentInput = Static<typeof CreateAppointmentBody>;
+
+export const UpdateAppointmentBody = StrictObject({
+  doctor_id: Type.Optional(Uuid),
+  starts_at: Type.Optional(DateTime),
+  duration_minutes: Type.Optional(Duration),
+  reason: Type.Optional(Type.Union([Str({ maxLength: 500 }), Type.Null()])),
+  notes: Type.Optional(Type.Union([Text({ maxLength: 5_000 }), Type.Null()])),
+});
+export type UpdateAppointmentInput = Static<typeof UpdateAppointmentBody>;
+
+export const CancelBody = StrictObject({ reason: Str({ minLength: 1, maxLength: 500 }) });
+
+export const AppointmentSchema = Type.Object(
+  {
+    id: Uuid,
+    patient_id: Uuid,
+    doctor_id: Uuid,
+    starts_at: Timestamp,
+    ends_at: Timestamp,
+    duration_minutes: Type.Integer(),
+    status: StatusSchema,
+    reason: Type.Union([Type.String(), Type.Null()]),
+    notes: Type.Union([Type.String(), Type.Null()]),
+    cancel_reason: Type.Union([Type.String(), Type.Null()]),
+    created_by: Type.Union([Uuid, Type.Null()]),
+    version: Type.Integer(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { $id: 'Appointment' },
+);
+export type AppointmentDto = Static<typeof AppointmentSchema>;
+
+export const ListAppointmentsQuery = StrictObject({
+  doctor_id: Type.Optional(Uuid),
+  patient_id: Type.Optional(Uuid),
+  status: Type.Optional(StatusSchema),
+  from: Type.Optional(DateTime),
+  to: Type.Optional(DateTime),
+  ...PageQuery,
+});
+export type ListAppointmentsQueryInput = Static<typeof ListAppointmentsQuery>;
+
+export const AppointmentPage = Type.Object({
+  items: Type.Array(Type.Ref('Appointment')),
+  next_cursor: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const AvailabilityQuery = StrictObject({
+  date: Type.String({ format: 'date', maxLength: 10 }),
+  duration_minutes: Type.Optional(Type.Integer({ minimum: 5, maximum: 480, default: 30 })),
+});
+
+export const AvailabilitySchema = Type.Object({
+  doctor_id: Uuid,
+  date: Type.String(),
+  time_zone: Type.String(),
+  duration_minutes: Type.Integer(),
+  items: Type.Array(Type.Object({ starts_at: Timestamp, ends_at: Timestamp })),
+  next_cursor: Type.Null(),
+});

@@ -1,0 +1,301 @@
+import type { AppContext } from '../../context.js';
+import type { AppointmentRow, AppointmentStatus } from '../../db/schema/appointments.js';
+import { requirePermission } from '../../lib/access.js';
+import { sqlState } from '../../lib/db-errors.js';
+import { AppError } from '../../lib/errors.js';
+import { checkIfMatch } from '../../lib/etag.js';
+import { isUuid, newId } from '../../lib/ids.js';
+import { decodeCursor, toPage } from '../../lib/pagination.js';
+import type { Principal } from '../../lib/permissions.js';
+import { loadPatient } from '../patients/patients.service.js';
+import { findAccount } from '../users/users.service.js';
+import * as repo from './appointments.repository.js';
+import type {
+  AppointmentDto,
+  CreateAppointmentInput,
+  ListAppointmentsQueryInput,
+  UpdateAppointmentInput,
+} from './appointments.schemas.js';
+import { freeSlots, workingWindow } from './availability.js';
+
+const MAX_DAYS_AHEAD = 365;
+
+export function toAppointmentDto(row: AppointmentRow): AppointmentDto {
+  return {
+    id: row.id,
+    patient_id: row.patientId,
+    doctor_id: row.doctorId,
+    starts_at: row.startsAt.toISOString(),
+    ends_at: row.endsAt.toISOString(),
+    duration_minutes: row.durationMinutes,
+    status: row.status,
+    reason: row.reason,
+    notes: row.notes,
+    cancel_reason: row.cancelReason,
+    created_by: row.createdBy,
+    version: row.version,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+/** Doctors may change only their own appointments ("rw own; r all"). */
+function assertMayWrite(actor: Principal, doctorId: string): void {
+  requirePermission(actor, 'appointments.write');
+  if (actor.role === 'doctor' && doctorId !== actor.userId) {
+    throw new AppError('forbidden', 'Doctors may only change their own appointments');
+  }
+}
+
+function assertBookableStart(ctx: AppContext, startsAt: Date): void {
+  const now = ctx.clock.now().getTime();
+  if (startsAt.getTime() <= now) {
+    throw new AppError('validation_failed', 'An appointment cannot start in the past', {
+      errors: [{ field: 'body.starts_at', message: 'must be in the future' }],
+    });
+  }
+  if (startsAt.getTime() > now + MAX_DAYS_AHEAD * 86_400_000) {
+    throw new AppError('validation_failed', `Bookings open at most ${MAX_DAYS_AHEAD} days ahead`, {
+      errors: [{ field: 'body.starts_at', message: `must be within ${MAX_DAYS_AHEAD} days` }],
+    });
+  }
+}
+
+async function assertActiveDoctor(ctx: AppContext, doctorId: string): Promise<void> {
+  const doctor = await findAccount(ctx, doctorId);
+  if (doctor?.role !== 'doctor' || !doctor.isActive) {
+    throw new AppError('unprocessable', 'doctor_id is not an active doctor', {
+      errors: [{ field: 'body.doctor_id', message: 'not an active doctor' }],
+    });
+  }
+}
+
+async function assertLivePatient(ctx: AppContext, patientId: string): Promise<void> {
+  try {
+    await loadPatient(ctx, patientId);
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== 'not_found') throw error;
+    throw new AppError('unprocessable', 'patient_id is not a known patient', {
+      errors: [{ field: 'body.patient_id', message: 'no such patient' }],
+    });
+  }
+}
+
+/**
+ * Runs a write that may hit the overlap exclusion constraints; a violation becomes a 409 naming
+ * the appointment in the way. The constraint, not this lookup, is what guarantees correctness.
+ */
+async function withOverlapCheck<T>(
+  ctx: AppContext,
+  slot: { doctorId: string; patientId: string; startsAt: Date; endsAt: Date; exceptId?: string },
+  write: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (sqlState(error) !== '23P01') throw error;
+    const other = await repo.findOverlap(ctx.db, slot);
+    throw new AppError(
+      'conflict',
+      'The doctor or the patient already has an appointment at that time',
+      other
+        ? { extensions: { conflicting_appointment_id: other.id }, cause: error }
+        : { cause: error },
+    );
+  }
+}
+
+/** Books an appointment; double-booking is refused by the database (409). */
+export async function bookAppointment(
+  ctx: AppContext,
+  actor: Principal,
+  input: CreateAppointmentInput,
+) {
+  assertMayWrite(actor, input.doctor_id);
+  const startsAt = new Date(input.starts_at);
+  assertBookableStart(ctx, startsAt);
+  await assertActiveDoctor(ctx, input.doctor_id);
+  await assertLivePatient(ctx, input.patient_id);
+  const duration = input.duration_minutes ?? 30;
+  const endsAt = new Date(startsAt.getTime() + duration * 60_000);
+  const slot = { doctorId: input.doctor_id, patientId: input.patient_id, startsAt, endsAt };
+  const row = await withOverlapCheck(ctx, slot, () =>
+    repo.insertAppointment(ctx.db, {
+      id: newId(),
+      patientId: input.patient_id,
+      doctorId: input.doctor_id,
+      startsAt,
+      endsAt,
+      durationMinutes: duration,
+      reason: input.reason ?? null,
+      notes: input.notes ?? null,
+      createdBy: actor.userId,
+    }),
+  );
+  return toAppointmentDto(row);
+}
+
+export async function loadAppointment(ctx: AppContext, id: string): Promise<AppointmentRow> {
+  const row = await repo.findAppointment(ctx.db, id);
+  if (!row) throw new AppError('not_found', 'No such appointment');
+  return row;
+}
+
+export async function getAppointment(ctx: AppContext, actor: Principal, id: string) {
+  requirePermission(actor, 'appointments.read');
+  return toAppointmentDto(await loadAppointment(ctx, id));
+}
+
+const reschedulable: AppointmentStatus[] = ['scheduled', 'confirmed'];
+
+/** Reschedules or edits; conflicts are re-checked by the same constraints. */
+export async function updateAppointment(
+  ctx: AppContext,
+  actor: Principal,
+  id: string,
+  input: UpdateAppointmentInput,
+  ifMatch: string | undefined,
+) {
+  requirePermission(actor, 'appointments.write');
+  const current = await loadAppointment(ctx, id);
+  assertMayWrite(actor, current.doctorId);
+  if (input.doctor_id !== undefined) assertMayWrite(actor, input.doctor_id);
+  checkIfMatch(ifMatch, current.version);
+  if (!reschedulable.includes(current.status)) {
+    throw new AppError('conflict', `A ${current.status} appointment can no longer be changed`);
+  }
+  const startsAt = input.starts_at === undefined ? current.startsAt : new Date(input.starts_at);
+  if (input.starts_at !== undefined) assertBookableStart(ctx, startsAt);
+  const doctorId = input.doctor_id ?? current.doctorId;
+  if (input.doctor_id !== undefined) await assertActiveDoctor(ctx, doctorId);
+  const duration = input.duration_minutes ?? current.durationMinutes;
+  const endsAt = new Date(startsAt.getTime() + duration * 60_000);
+  const slot = { doctorId, patientId: current.patientId, startsAt, endsAt, exceptId: id };
+  const row = await withOverlapCheck(ctx, slot, () =>
+    repo.updateAppointment(
+      ctx.db,
+      id,
+      {
+        doctorId,
+        startsAt,
+        endsAt,
+        durationMinutes: duration,
+        ...(input.reason === undefined ? {} : { reason: input.reason }),
+        ...(input.notes === undefined ? {} : { notes: input.notes }),
+      },
+      { fromStatuses: reschedulable, version: current.version },
+    ),
+  );
+  if (!row) throw new AppError('precondition_failed', 'The appointment changed since you read it');
+  return toAppointmentDto(row);
+}
+
+export type Transition = 'confirm' | 'check_in' | 'complete' | 'cancel' | 'no_show';
+
+/** The status machine of API.md; anything else is a 409. */
+export const transitions: Record<Transition, { from: AppointmentStatus[]; to: AppointmentStatus }> =
+  {
+    confirm: { from: ['scheduled'], to: 'confirmed' },
+    check_in: { from: ['confirmed'], to: 'checked_in' },
+    complete: { from: ['checked_in'], to: 'completed' },
+    cancel: { from: ['scheduled', 'confirmed'], to: 'cancelled' },
+    no_show: { from: ['scheduled', 'confirmed', 'checked_in'], to: 'no_show' },
+  };
+
+export async function transitionAppointment(
+  ctx: AppContext,
+  actor: Principal,
+  id: string,
+  transition: Transition,
+  cancelReason?: string,
+) {
+  requirePermission(actor, 'appointments.write');
+  const current = await loadAppointment(ctx, id);
+  assertMayWrite(actor, current.doctorId);
+  const rule = transitions[transition];
+  // The status guard in the UPDATE makes concurrent transitions safe: only one can win.
+  const row = await repo.updateAppointment(
+    ctx.db,
+    id,
+    { status: rule.to, ...(cancelReason === undefined ? {} : { cancelReason }) },
+    { fromStatuses: rule.from },
+  );
+  if (!row) {
+    const now = await loadAppointment(ctx, id);
+    throw new AppError(
+      'conflict',
+      `Cannot ${transition.replace('_', '-')} an appointment that is ${now.status}`,
+    );
+  }
+  return toAppointmentDto(row);
+}
+
+export async function listAppointments(
+  ctx: AppContext,
+  actor: Principal,
+  query: ListAppointmentsQueryInput,
+) {
+  requirePermission(actor, 'appointments.read');
+  const limit = query.limit ?? 20;
+  const after = decodeCursor(query.cursor, ['s', 'id'], {
+    id: isUuid,
+    s: (value) => !Number.isNaN(Date.parse(value)),
+  });
+  const rows = await repo.listAppointments(ctx.db, {
+    doctorId: query.doctor_id,
+    patientId: query.patient_id,
+    status: query.status,
+    from: query.from === undefined ? undefined : new Date(query.from),
+    to: query.to === undefined ? undefined : new Date(query.to),
+    after,
+    limit,
+  });
+  const page = toPage(rows, limit, (row) => ({ s: row.startsAt.toISOString(), id: row.id }));
+  return { items: page.items.map(toAppointmentDto), next_cursor: page.next_cursor };
+}
+
+/** A patient's appointments (scoped list); unknown patient is 404. */
+export async function listPatientAppointments(
+  ctx: AppContext,
+  actor: Principal,
+  patientId: string,
+  query: { limit?: number; cursor?: string },
+) {
+  requirePermission(actor, 'appointments.read');
+  await loadPatient(ctx, patientId);
+  return listAppointments(ctx, actor, { ...query, patient_id: patientId });
+}
+
+export async function doctorAvailability(
+  ctx: AppContext,
+  actor: Principal,
+  doctorId: string,
+  date: string,
+  durationMinutes: number,
+) {
+  requirePermission(actor, 'appointments.read');
+  const doctor = await findAccount(ctx, doctorId);
+  if (doctor?.role !== 'doctor' || !doctor.isActive)
+    throw new AppError('not_found', 'No such doctor');
+  const rules = {
+    timeZone: ctx.config.clinicTimeZone,
+    workdayStart: ctx.config.workdayStart,
+    workdayEnd: ctx.config.workdayEnd,
+    workdays: ctx.config.workdays,
+    stepMinutes: ctx.config.slotStepMinutes,
+  };
+  const window = workingWindow(date, rules);
+  const busy = await repo.busyIntervals(ctx.db, doctorId, window.startsAt, window.endsAt);
+  const slots = freeSlots(date, durationMinutes, rules, busy, ctx.clock.now());
+  return {
+    doctor_id: doctorId,
+    date,
+    time_zone: rules.timeZone,
+    duration_minutes: durationMinutes,
+    items: slots.map((slot) => ({
+      starts_at: slot.startsAt.toISOString(),
+      ends_at: slot.endsAt.toISOString(),
+    })),
+    next_cursor: null,
+  };
+}

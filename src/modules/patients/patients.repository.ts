@@ -1,0 +1,247 @@
+import { and, asc, count, desc, eq, gt, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.js';
+import {
+  patientFavorites,
+  patients,
+  visitNotes,
+  type NewPatientRow,
+  type PatientRow,
+  type VisitNoteRow,
+} from '../../db/schema/patients.js';
+
+const live = isNull(patients.deletedAt);
+
+export async function insertPatient(db: DbOrTx, row: NewPatientRow): Promise<PatientRow> {
+  const [created] = await db.insert(patients).values(row).returning();
+  if (!created) throw new Error('insert returned no row');
+  return created;
+}
+
+export async function findPatient(db: DbOrTx, id: string): Promise<PatientRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(patients)
+    .where(and(eq(patients.id, id), live))
+    .limit(1);
+  return row;
+}
+
+/** Same first and last name (case-insensitive) and birth date: probably the same person. */
+export async function findLikelyDuplicate(
+  db: DbOrTx,
+  firstName: string,
+  lastName: string,
+  dateOfBirth: string,
+  exceptId?: string,
+): Promise<PatientRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(patients)
+    .where(
+      and(
+        live,
+        sql`lower(${patients.firstName}) = lower(${firstName})`,
+        sql`lower(${patients.lastName}) = lower(${lastName})`,
+        eq(patients.dateOfBirth, dateOfBirth),
+        exceptId === undefined ? undefined : sql`${patients.id} <> ${exceptId}`,
+      ),
+    )
+    .limit(1);
+  return row;
+}
+
+/** Optimistic update: only applies at the expected version; returns undefined otherwise. */
+export async function updatePatient(
+  db: DbOrTx,
+  id: string,
+  changes: Partial<NewPatientRow>,
+  expectedVersion: number,
+): Promise<PatientRow | undefined> {
+  const [row] = await db
+    .update(patients)
+    .set({ ...changes, version: sql`${patients.version} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(patients.id, id), eq(patients.version, expectedVersion), live))
+    .returning();
+  return row;
+}
+
+export async function isFavorite(db: DbOrTx, userId: string, patientId: string): Promise<boolean> {
+  const rows = await db
+    .select({ one: sql`1` })
+    .from(patientFavorites)
+    .where(and(eq(patientFavorites.userId, userId), eq(patientFavorites.patientId, patientId)))
+    .limit(1);
+  return rows.length > 0;
+}
+
+export async function addFavorite(db: DbOrTx, userId: string, patientId: string): Promise<void> {
+  await db.insert(patientFavorites).values({ userId, patientId }).onConflictDoNothing();
+}
+
+export async function removeFavorite(db: DbOrTx, userId: string, patientId: string): Promise<void> {
+  await db
+    .delete(patientFavorites)
+    .where(and(eq(patientFavorites.userId, userId), eq(patientFavorites.patientId, patientId)));
+}
+
+export type PatientSort = 'name' | 'created_at' | '-created_at' | 'relevance';
+
+export interface PatientFilter {
+  viewerId: string;
+  q?: string | undefined;
+  assignedDoctorId?: string | undefined;
+  dateOfBirth?: string | undefined;
+  group?: string | undefined;
+  favoritesOnly?: boolean | undefined;
+  sort: PatientSort;
+  after?: Record<string, string> | undefined;
+  limit: number;
+}
+
+export interface PatientListRow {
+  patient: PatientRow;
+  isFavorite: boolean;
+  rank: number;
+}
+
+// word_similarity threshold for `<%`: low enough for one or two typos in a surname.
+const WORD_SIMILARITY_THRESHOLD = '0.3';
+
+function favoriteExists(viewerId: string): SQL {
+  return sql`exists (select 1 from ${patientFavorites} f where f.patient_id = ${patients.id} and f.user_id = ${viewerId})`;
+}
+
+/**
+ * One keyset page of live patients. With `q`, rows match by substring on names, email, phone
+ * and MRN, or by trigram word similarity on the name (typo-tolerant), best match first; both are
+ * served by GIN trigram indexes (search_text, name_text).
+ */
+export async function listPatients(db: DbOrTx, filter: PatientFilter): Promise<PatientListRow[]> {
+  const q = filter.q?.toLowerCase();
+  const pattern = q === undefined ? '' : `%${q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+  // Substring hits (name, email, phone, MRN) rank above fuzzy-only hits; within each, the
+  // closer the name, the higher.
+  const rank: SQL<number> =
+    q === undefined
+      ? sql<number>`0::float8`
+      : sql<number>`(word_similarity(${q}, ${patients.nameText}) + case when ${patients.searchText} like ${pattern} then 1 else 0 end)::float8`;
+  const conditions: (SQL | undefined)[] = [live];
+  if (q !== undefined) {
+    conditions.push(sql`(${patients.searchText} like ${pattern} or ${q} <% ${patients.nameText})`);
+  }
+  if (filter.assignedDoctorId !== undefined) {
+    conditions.push(eq(patients.assignedDoctorId, filter.assignedDoctorId));
+  }
+  if (filter.dateOfBirth !== undefined)
+    conditions.push(eq(patients.dateOfBirth, filter.dateOfBirth));
+  if (filter.group !== undefined) conditions.push(eq(patients.group, filter.group));
+  if (filter.favoritesOnly === true) conditions.push(favoriteExists(filter.viewerId));
+
+  const after = filter.after;
+  let order: SQL[];
+  switch (filter.sort) {
+    case 'relevance':
+      order = [sql`${rank} desc`, asc(patients.id)];
+      if (after?.r !== undefined && after.id !== undefined) {
+        conditions.push(
+          sql`(${rank} < ${Number(after.r)}::float8 or (${rank} = ${Number(after.r)}::float8 and ${patients.id} > ${after.id}))`,
+        );
+      }
+      break;
+    case 'name':
+      order = [asc(patients.lastName), asc(patients.firstName), asc(patients.id)];
+      if (after?.l !== undefined && after.f !== undefined && after.id !== undefined) {
+        conditions.push(
+          sql`(${patients.lastName}, ${patients.firstName}, ${patients.id}) > (${after.l}, ${after.f}, ${after.id})`,
+        );
+      }
+      break;
+    case 'created_at':
+    case '-created_at': {
+      const ascending = filter.sort === 'created_at';
+      order = ascending
+        ? [asc(patients.createdAt), asc(patients.id)]
+        : [desc(patients.createdAt), desc(patients.id)];
+      if (after?.c !== undefined && after.id !== undefined) {
+        const cmp = ascending ? gt : lt;
+        const at = new Date(after.c);
+        const tie = and(eq(patients.createdAt, at), cmp(patients.id, after.id));
+        const cond = or(cmp(patients.createdAt, at), tie);
+        if (cond) conditions.push(cond);
+      }
+      break;
+    }
+  }
+
+  const run = async (tx: DbOrTx) => {
+    const rows = await tx
+      .select({
+        patient: patients,
+        isFavorite: sql<boolean>`${favoriteExists(filter.viewerId)}`,
+        rank: rank.mapWith(Number),
+      })
+      .from(patients)
+      .where(and(...conditions))
+      .orderBy(...order)
+      .limit(filter.limit + 1);
+    return rows;
+  };
+  if (q === undefined) return run(db);
+  return db.transaction(async (tx) => {
+    await tx.execute(
+      sql`select set_config('pg_trgm.word_similarity_threshold', ${WORD_SIMILARITY_THRESHOLD}, true)`,
+    );
+    return run(tx);
+  });
+}
+
+export async function countPatients(db: DbOrTx, viewerId: string) {
+  const [totals] = await db
+    .select({
+      total: count(),
+      favorites: sql`count(*) filter (where ${favoriteExists(viewerId)})`.mapWith(Number),
+    })
+    .from(patients)
+    .where(live);
+  return { total: totals?.total ?? 0, favorites: totals?.favorites ?? 0 };
+}
+
+export async function groupCounts(db: DbOrTx): Promise<{ group: string; count: number }[]> {
+  const rows = await db
+    .select({ group: patients.group, count: count() })
+    .from(patients)
+    .where(live)
+    .groupBy(patients.group)
+    .orderBy(asc(patients.group))
+    .limit(1_000);
+  return rows;
+}
+
+export async function insertNote(
+  db: DbOrTx,
+  row: typeof visitNotes.$inferInsert,
+): Promise<VisitNoteRow> {
+  const [created] = await db.insert(visitNotes).values(row).returning();
+  if (!created) throw new Error('insert returned no row');
+  return created;
+}
+
+/** Newest first; ids are UUIDv7 so id order is creation order. */
+export async function listNotes(
+  db: DbOrTx,
+  patientId: string,
+  beforeId: string | undefined,
+  limit: number,
+): Promise<VisitNoteRow[]> {
+  return db
+    .select()
+    .from(visitNotes)
+    .where(
+      and(
+        eq(visitNotes.patientId, patientId),
+        beforeId === undefined ? undefined : lt(visitNotes.id, beforeId),
+      ),
+    )
+    .orderBy(desc(visitNotes.id))
+    .limit(limit + 1);
+}

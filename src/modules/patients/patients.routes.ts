@@ -1,0 +1,232 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { AppContext } from '../../context.js';
+import { etagOf } from '../../lib/etag.js';
+import { IdParams, PageQuery, StrictObject } from '../../lib/schema.js';
+import { actorOf } from '../../plugins/auth.js';
+import { IfMatchHeaders } from '../users/users.schemas.js';
+import { exportPatientsCsv } from './patients.export.js';
+import {
+  CreateNoteBody,
+  CreatePatientBody,
+  CreatePatientQuery,
+  GroupPage,
+  ListPatientsQuery,
+  NotePage,
+  NoteSchema,
+  PatientPage,
+  StatsSchema,
+  UpdatePatientBody,
+} from './patients.schemas.js';
+import * as patients from './patients.service.js';
+
+const tags = ['patients'];
+const PatientRef = Type.Ref('Patient');
+const Problem = Type.Ref('Problem');
+
+export const patientsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, opts) => {
+  const { ctx } = opts;
+
+  app.get(
+    '/patients',
+    {
+      config: { access: 'patients.manage' },
+      schema: {
+        tags,
+        summary: 'Search and list patients (typo-tolerant `q`, filters, keyset pagination)',
+        querystring: ListPatientsQuery,
+        response: { 200: PatientPage },
+      },
+    },
+    async (request) => patients.listPatients(ctx, actorOf(request), request.query),
+  );
+
+  app.post(
+    '/patients',
+    {
+      config: { access: 'patients.manage' },
+      schema: {
+        tags,
+        summary: 'Register a patient (MRN generated); likely duplicates need ?allow_duplicate=true',
+        querystring: CreatePatientQuery,
+        body: CreatePatientBody,
+        response: { 201: PatientRef, 409: Problem, 422: Problem },
+      },
+    },
+    async (request, reply) => {
+      const patient = await patients.createPatient(
+        ctx,
+        actorOf(request),
+        request.body,
+        request.query.allow_duplicate ?? false,
+      );
+      return reply
+        .status(201)
+        .header('location', `/api/v1/patients/${patient.id}`)
+        .header('etag', etagOf(patient.version))
+        .send(patient);
+    },
+  );
+
+  app.get(
+    '/patients/groups',
+    {
+      config: { access: 'patients.manage' },
+      schema: { tags, summary: 'Patient groups in use, with counts', response: { 200: GroupPage } },
+    },
+    async (request) => patients.listGroups(ctx, actorOf(request)),
+  );
+
+  app.get(
+    '/patients/stats',
+    {
+      config: { access: 'patients.manage' },
+      schema: {
+        tags,
+        summary: 'Totals for the caller: patients, favourites, per group',
+        response: { 200: StatsSchema },
+      },
+    },
+    async (request) => patients.patientStats(ctx, actorOf(request)),
+  );
+
+  app.get(
+    '/patients/export.csv',
+    {
+      config: { access: 'patients.manage' },
+      schema: {
+        tags,
+        summary: 'Streamed CSV of every patient, with the fields your role may see',
+        response: { 200: { content: { 'text/csv': { schema: Type.String() } } } },
+      },
+    },
+    async (request, reply) => {
+      const stream = exportPatientsCsv(ctx, actorOf(request));
+      return (
+        reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', 'attachment; filename="patients.csv"')
+          .header('cache-control', 'no-store')
+          // The schema documents the CSV text; the body itself is streamed, never buffered.
+          .send(stream as unknown as string)
+      );
+    },
+  );
+
+  app.get(
+    '/patients/:id',
+    {
+      config: { access: 'patients.manage' },
+      schema: {
+        tags,
+        summary: 'Read a patient',
+        params: IdParams,
+        response: { 200: PatientRef, 404: Problem },
+      },
+    },
+    async (request, reply) => {
+      const patient = await patients.getPatient(ctx, actorOf(request), request.params.id);
+      return reply.header('etag', etagOf(patient.version)).send(patient);
+    },
+  );
+
+  app.patch(
+    '/patients/:id',
+    {
+      config: { access: 'patients.manage' },
+      schema: {
+        tags,
+        summary: 'Update a patient (If-Match honoured; medical fields need a clinical role)',
+        params: IdParams,
+        headers: IfMatchHeaders,
+        body: UpdatePatientBody,
+        response: { 200: PatientRef, 404: Problem, 409: Problem, 412: Problem, 422: Problem },
+      },
+    },
+    async (request, reply) => {
+      const patient = await patients.updatePatient(
+        ctx,
+        actorOf(request),
+        request.params.id,
+        request.body,
+        request.headers['if-match'],
+      );
+      return reply.header('etag', etagOf(patient.version)).send(patient);
+    },
+  );
+
+  app.delete(
+    '/patients/:id',
+    {
+      config: { access: 'patients.manage' },
+      schema: {
+        tags,
+        summary: 'Soft-delete a patient (the record is kept for the audit trail)',
+        params: IdParams,
+        headers: IfMatchHeaders,
+        response: { 204: Type.Null(), 404: Problem, 412: Problem },
+      },
+    },
+    async (request, reply) => {
+      await patients.deletePatient(
+        ctx,
+        actorOf(request),
+        request.params.id,
+        request.headers['if-match'],
+      );
+      return reply.status(204).send(null);
+    },
+  );
+
+  for (const method of ['PUT', 'DELETE'] as const) {
+    app.route({
+      method,
+      url: '/patients/:id/favorite',
+      config: { access: 'patients.manage' },
+      schema: {
+        tags,
+        summary:
+          method === 'PUT' ? 'Mark as one of your favourites' : 'Remove from your favourites',
+        params: IdParams,
+        response: { 204: Type.Null(), 404: Problem },
+      },
+      handler: async (request, reply) => {
+        await patients.setFavorite(ctx, actorOf(request), request.params.id, method === 'PUT');
+        return reply.status(204).send(null);
+      },
+    });
+  }
+
+  app.get(
+    '/patients/:id/notes',
+    {
+      config: { access: 'visit_notes.manage' },
+      schema: {
+        tags,
+        summary: 'Visit notes, newest first',
+        params: IdParams,
+        querystring: StrictObject({ ...PageQuery }),
+        response: { 200: NotePage, 404: Problem },
+      },
+    },
+    async (request) => patients.listNotes(ctx, actorOf(request), request.params.id, request.query),
+  );
+
+  app.post(
+    '/patients/:id/notes',
+    {
+      config: { access: 'visit_notes.manage' },
+      schema: {
+        tags,
+        summary: 'Write a visit note',
+        params: IdParams,
+        body: CreateNoteBody,
+        response: { 201: NoteSchema, 404: Problem },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(await patients.addNote(ctx, actorOf(request), request.params.id, request.body)),
+  );
+};

@@ -1,0 +1,311 @@
+import type { AppContext } from '../../context.js';
+import type { NewPatientRow, PatientRow } from '../../db/schema/patients.js';
+import { requirePermission } from '../../lib/access.js';
+import { isUniqueViolation } from '../../lib/db-errors.js';
+import { AppError } from '../../lib/errors.js';
+import { checkIfMatch } from '../../lib/etag.js';
+import { isUuid, newId } from '../../lib/ids.js';
+import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { can, type Principal } from '../../lib/permissions.js';
+import { findAccount } from '../users/users.service.js';
+import { toNoteDto, toPatientDto } from './patients.mapper.js';
+import * as repo from './patients.repository.js';
+import type {
+  CreateNoteInput,
+  CreatePatientInput,
+  ListPatientsQueryInput,
+  UpdatePatientInput,
+} from './patients.schemas.js';
+
+const medicalFields = ['medical_history', 'allergies', 'notes'] as const;
+
+/** Field-level rule: writing a medical field without the permission is a 403, never ignored. */
+function assertMayWriteMedical(actor: Principal, input: object): void {
+  const touched = medicalFields.filter((field) => field in input);
+  if (touched.length > 0 && !can(actor.role, 'patients.medical.write')) {
+    throw new AppError('forbidden', `Your role may not change ${touched.join(', ')}`, {
+      errors: touched.map((field) => ({
+        field: `body.${field}`,
+        message: 'not allowed for your role',
+      })),
+    });
+  }
+}
+
+function showMedical(actor: Principal): boolean {
+  return can(actor.role, 'patients.medical.read');
+}
+
+/** A birth date must be a real past date (the format alone accepts 2999-02-30 style values). */
+function assertBirthDate(value: string | null | undefined): void {
+  if (value === undefined || value === null) return;
+  const parsed = new Date(`${value}T00:00:00Z`);
+  const valid =
+    !Number.isNaN(parsed.getTime()) &&
+    parsed.toISOString().slice(0, 10) === value &&
+    parsed.getUTCFullYear() >= 1900 &&
+    parsed.getTime() <= Date.now();
+  if (!valid) {
+    throw new AppError('validation_failed', 'date_of_birth must be a real date in the past', {
+      errors: [
+        { field: 'body.date_of_birth', message: 'must be a real date between 1900 and today' },
+      ],
+    });
+  }
+}
+
+async function assertDoctor(ctx: AppContext, doctorId: string | null | undefined): Promise<void> {
+  if (doctorId === undefined || doctorId === null) return;
+  const doctor = await findAccount(ctx, doctorId);
+  if (doctor?.role !== 'doctor' || !doctor.isActive) {
+    throw new AppError('unprocessable', 'assigned_doctor_id is not an active doctor', {
+      errors: [{ field: 'body.assigned_doctor_id', message: 'not an active doctor' }],
+    });
+  }
+}
+
+function duplicateEmail(cause: unknown): AppError {
+  return new AppError('conflict', 'Another patient already has this email', {
+    cause,
+    errors: [{ field: 'body.email', message: 'already used by another patient' }],
+  });
+}
+
+/** Maps the API's snake_case fields to columns; undefined means "not given". */
+function toColumns(input: UpdatePatientInput): Partial<NewPatientRow> {
+  const columns: Partial<NewPatientRow> = {};
+  const map: [keyof UpdatePatientInput, keyof NewPatientRow][] = [
+    ['first_name', 'firstName'],
+    ['last_name', 'lastName'],
+    ['date_of_birth', 'dateOfBirth'],
+    ['gender', 'gender'],
+    ['email', 'email'],
+    ['phone', 'phone'],
+    ['address', 'address'],
+    ['location', 'location'],
+    ['group', 'group'],
+    ['emergency_contacts', 'emergencyContacts'],
+    ['initial_complaint', 'initialComplaint'],
+    ['initial_diagnosis', 'initialDiagnosis'],
+    ['medical_history', 'medicalHistory'],
+    ['allergies', 'allergies'],
+    ['notes', 'notes'],
+    ['assigned_doctor_id', 'assignedDoctorId'],
+  ];
+  for (const [field, column] of map) {
+    if (input[field] !== undefined) (columns as Record<string, unknown>)[column] = input[field];
+  }
+  if (columns.allergies) {
+    // One spelling per substance, so matching and display stay predictable.
+    columns.allergies = [...new Set(columns.allergies.map((a) => a.trim().toLowerCase()))];
+  }
+  return columns;
+}
+
+/** Registers a patient; refuses a likely duplicate person unless `allowDuplicate`. */
+export async function createPatient(
+  ctx: AppContext,
+  actor: Principal,
+  input: CreatePatientInput,
+  allowDuplicate: boolean,
+) {
+  requirePermission(actor, 'patients.manage');
+  assertMayWriteMedical(actor, input);
+  assertBirthDate(input.date_of_birth);
+  await assertDoctor(ctx, input.assigned_doctor_id);
+  if (!allowDuplicate && input.date_of_birth) {
+    const twin = await repo.findLikelyDuplicate(
+      ctx.db,
+      input.first_name,
+      input.last_name,
+      input.date_of_birth,
+    );
+    if (twin) {
+      throw new AppError(
+        'conflict',
+        `A patient with this name and birth date exists (${twin.id}); repeat with ?allow_duplicate=true if this is another person`,
+      );
+    }
+  }
+  try {
+    const row = await repo.insertPatient(ctx.db, {
+      ...toColumns(input),
+      id: newId(),
+      firstName: input.first_name,
+      lastName: input.last_name,
+      createdBy: actor.userId,
+    });
+    return toPatientDto(row, showMedical(actor), false);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw duplicateEmail(error);
+    throw error;
+  }
+}
+
+/** Loads a live patient; unknown and deleted ids are the same 404. */
+export async function loadPatient(ctx: AppContext, id: string): Promise<PatientRow> {
+  const row = await repo.findPatient(ctx.db, id);
+  if (!row) throw new AppError('not_found', 'No such patient');
+  return row;
+}
+
+export async function getPatient(ctx: AppContext, actor: Principal, id: string) {
+  requirePermission(actor, 'patients.manage');
+  const row = await loadPatient(ctx, id);
+  return toPatientDto(row, showMedical(actor), await repo.isFavorite(ctx.db, actor.userId, id));
+}
+
+export async function updatePatient(
+  ctx: AppContext,
+  actor: Principal,
+  id: string,
+  input: UpdatePatientInput,
+  ifMatch: string | undefined,
+) {
+  requirePermission(actor, 'patients.manage');
+  assertMayWriteMedical(actor, input);
+  const current = await loadPatient(ctx, id);
+  checkIfMatch(ifMatch, current.version);
+  assertBirthDate(input.date_of_birth);
+  await assertDoctor(ctx, input.assigned_doctor_id);
+  try {
+    const row = await repo.updatePatient(ctx.db, id, toColumns(input), current.version);
+    if (!row) throw new AppError('precondition_failed', 'The patient changed since you read it');
+    return toPatientDto(row, showMedical(actor), await repo.isFavorite(ctx.db, actor.userId, id));
+  } catch (error) {
+    if (isUniqueViolation(error)) throw duplicateEmail(error);
+    throw error;
+  }
+}
+
+/** Soft delete: the row stays (audit trail), the API stops showing it. */
+export async function deletePatient(
+  ctx: AppContext,
+  actor: Principal,
+  id: string,
+  ifMatch: string | undefined,
+): Promise<void> {
+  requirePermission(actor, 'patients.manage');
+  const current = await loadPatient(ctx, id);
+  checkIfMatch(ifMatch, current.version);
+  const row = await repo.updatePatient(ctx.db, id, { deletedAt: ctx.clock.now() }, current.version);
+  if (!row) throw new AppError('precondition_failed', 'The patient changed since you read it');
+}
+
+function sortOf(query: ListPatientsQueryInput): repo.PatientSort {
+  if (query.sort !== undefined) return query.sort;
+  return query.q === undefined ? 'name' : 'relevance';
+}
+
+const cursorFields: Record<repo.PatientSort, string[]> = {
+  relevance: ['r', 'id'],
+  name: ['l', 'f', 'id'],
+  created_at: ['c', 'id'],
+  '-created_at': ['c', 'id'],
+};
+
+function cursorKey(sort: repo.PatientSort, row: repo.PatientListRow): Record<string, string> {
+  const p = row.patient;
+  switch (sort) {
+    case 'relevance':
+      return { r: String(row.rank), id: p.id };
+    case 'name':
+      return { l: p.lastName, f: p.firstName, id: p.id };
+    case 'created_at':
+    case '-created_at':
+      return { c: p.createdAt.toISOString(), id: p.id };
+  }
+}
+
+const validCursorValue: Record<string, (value: string) => boolean> = {
+  id: isUuid,
+  r: (value) => Number.isFinite(Number(value)),
+  c: (value) => !Number.isNaN(Date.parse(value)),
+};
+
+export async function listPatients(
+  ctx: AppContext,
+  actor: Principal,
+  query: ListPatientsQueryInput,
+) {
+  requirePermission(actor, 'patients.manage');
+  const sort = sortOf(query);
+  const limit = query.limit ?? 20;
+  const after = decodeCursor(query.cursor, cursorFields[sort], validCursorValue);
+  const rows = await repo.listPatients(ctx.db, {
+    viewerId: actor.userId,
+    q: query.q,
+    assignedDoctorId: query.assigned_doctor_id,
+    dateOfBirth: query.date_of_birth,
+    group: query.group,
+    favoritesOnly: query.favorites_only,
+    sort,
+    after,
+    limit,
+  });
+  const page = toPage(rows, limit, (row) => cursorKey(sort, row));
+  const medical = showMedical(actor);
+  return {
+    items: page.items.map((row) => toPatientDto(row.patient, medical, row.isFavorite)),
+    next_cursor: page.next_cursor,
+  };
+}
+
+export async function setFavorite(
+  ctx: AppContext,
+  actor: Principal,
+  id: string,
+  favorite: boolean,
+): Promise<void> {
+  requirePermission(actor, 'patients.manage');
+  await loadPatient(ctx, id);
+  if (favorite) await repo.addFavorite(ctx.db, actor.userId, id);
+  else await repo.removeFavorite(ctx.db, actor.userId, id);
+}
+
+export async function listGroups(ctx: AppContext, actor: Principal) {
+  requirePermission(actor, 'patients.manage');
+  return { items: await repo.groupCounts(ctx.db), next_cursor: null };
+}
+
+export async function patientStats(ctx: AppContext, actor: Principal) {
+  requirePermission(actor, 'patients.manage');
+  const [totals, groups] = await Promise.all([
+    repo.countPatients(ctx.db, actor.userId),
+    repo.groupCounts(ctx.db),
+  ]);
+  return { total_patients: totals.total, favorite_patients: totals.favorites, groups };
+}
+
+export async function addNote(
+  ctx: AppContext,
+  actor: Principal,
+  patientId: string,
+  input: CreateNoteInput,
+) {
+  requirePermission(actor, 'visit_notes.manage');
+  await loadPatient(ctx, patientId);
+  const row = await repo.insertNote(ctx.db, {
+    id: newId(),
+    patientId,
+    authorId: actor.userId,
+    visitType: input.visit_type,
+    content: input.content,
+  });
+  return toNoteDto(row);
+}
+
+export async function listNotes(
+  ctx: AppContext,
+  actor: Principal,
+  patientId: string,
+  query: { limit?: number; cursor?: string },
+) {
+  requirePermission(actor, 'visit_notes.manage');
+  await loadPatient(ctx, patientId);
+  const limit = query.limit ?? 20;
+  const before = decodeCursor(query.cursor, ['id'], { id: isUuid });
+  const rows = await repo.listNotes(ctx.db, patientId, before?.id, limit);
+  const page = toPage(rows, limit, (row) => ({ id: row.id }));
+  return { items: page.items.map(toNoteDto), next_cursor: page.next_cursor };
+}

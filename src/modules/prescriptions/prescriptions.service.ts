@@ -1,0 +1,196 @@
+import type { AppContext } from '../../context.js';
+import type { PrescriptionRow } from '../../db/schema/prescriptions.js';
+import { requirePermission } from '../../lib/access.js';
+import { AppError } from '../../lib/errors.js';
+import { checkIfMatch } from '../../lib/etag.js';
+import { isUuid, newId } from '../../lib/ids.js';
+import { decodeCursor, toPage } from '../../lib/pagination.js';
+import type { Principal } from '../../lib/permissions.js';
+import { loadAppointment } from '../appointments/appointments.service.js';
+import { loadPatient } from '../patients/patients.service.js';
+import { allergyWarnings } from './allergy-check.js';
+import * as repo from './prescriptions.repository.js';
+import type {
+  CreatePrescriptionInput,
+  ListPrescriptionsQueryInput,
+  PrescriptionDto,
+  UpdatePrescriptionInput,
+} from './prescriptions.schemas.js';
+
+export function toPrescriptionDto(row: PrescriptionRow): PrescriptionDto {
+  return {
+    id: row.id,
+    patient_id: row.patientId,
+    prescriber_id: row.prescriberId,
+    appointment_id: row.appointmentId,
+    medication: row.medication,
+    dosage: row.dosage,
+    route: row.route,
+    frequency: row.frequency,
+    duration_days: row.durationDays,
+    quantity: row.quantity,
+    refills: row.refills,
+    instructions: row.instructions,
+    status: row.status,
+    cancel_reason: row.cancelReason,
+    warnings: row.warnings,
+    version: row.version,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+/** Turns "no such referenced record" into a 422 on the named field. */
+async function mustExist(field: string, load: () => Promise<unknown>): Promise<void> {
+  try {
+    await load();
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== 'not_found') throw error;
+    throw new AppError('unprocessable', `${field} does not name a known record`, {
+      errors: [{ field: `body.${field}`, message: 'not found' }],
+    });
+  }
+}
+
+/**
+ * A doctor prescribes. The medication is checked against the patient's recorded allergies; a
+ * match does not block (the doctor may know better) but is returned and kept as `warnings`.
+ */
+export async function prescribe(ctx: AppContext, actor: Principal, input: CreatePrescriptionInput) {
+  requirePermission(actor, 'prescriptions.create');
+  let allergies: string[] = [];
+  await mustExist('patient_id', async () => {
+    allergies = (await loadPatient(ctx, input.patient_id)).allergies;
+  });
+  const appointmentId = input.appointment_id ?? null;
+  if (appointmentId !== null) {
+    await mustExist('appointment_id', async () => {
+      const appointment = await loadAppointment(ctx, appointmentId);
+      if (appointment.patientId !== input.patient_id) {
+        throw new AppError('not_found', 'appointment of another patient');
+      }
+    });
+  }
+  const row = await repo.insertPrescription(ctx.db, {
+    id: newId(),
+    patientId: input.patient_id,
+    prescriberId: actor.userId,
+    appointmentId,
+    medication: input.medication,
+    dosage: input.dosage,
+    route: input.route ?? null,
+    frequency: input.frequency,
+    durationDays: input.duration_days ?? null,
+    quantity: input.quantity ?? null,
+    refills: input.refills ?? 0,
+    instructions: input.instructions ?? null,
+    warnings: allergyWarnings(input.medication, allergies),
+  });
+  return toPrescriptionDto(row);
+}
+
+export async function loadPrescription(ctx: AppContext, id: string): Promise<PrescriptionRow> {
+  const row = await repo.findPrescription(ctx.db, id);
+  if (!row) throw new AppError('not_found', 'No such prescription');
+  return row;
+}
+
+export async function getPrescription(ctx: AppContext, actor: Principal, id: string) {
+  requirePermission(actor, 'prescriptions.read');
+  return toPrescriptionDto(await loadPrescription(ctx, id));
+}
+
+/** Only the prescriber or an admin changes a prescription, and only while it is active. */
+async function loadForChange(ctx: AppContext, actor: Principal, id: string) {
+  requirePermission(actor, 'prescriptions.write');
+  const row = await loadPrescription(ctx, id);
+  if (actor.role !== 'admin' && row.prescriberId !== actor.userId) {
+    throw new AppError('forbidden', 'Only the prescriber or an admin may change this prescription');
+  }
+  if (row.status !== 'active') {
+    throw new AppError('conflict', `A ${row.status} prescription can no longer be changed`);
+  }
+  return row;
+}
+
+export async function updatePrescription(
+  ctx: AppContext,
+  actor: Principal,
+  id: string,
+  input: UpdatePrescriptionInput,
+  ifMatch: string | undefined,
+) {
+  const current = await loadForChange(ctx, actor, id);
+  checkIfMatch(ifMatch, current.version);
+  const changes: Partial<PrescriptionRow> = {};
+  if (input.medication !== undefined) {
+    changes.medication = input.medication;
+    // Re-checked against the allergies on record; a deleted patient's prescription is frozen.
+    const patient = await loadPatient(ctx, current.patientId).catch((error: unknown) => {
+      if (error instanceof AppError && error.code === 'not_found') {
+        throw new AppError(
+          'conflict',
+          "The patient's record was deleted; the prescription is frozen",
+        );
+      }
+      throw error;
+    });
+    changes.warnings = allergyWarnings(input.medication, patient.allergies);
+  }
+  if (input.dosage !== undefined) changes.dosage = input.dosage;
+  if (input.frequency !== undefined) changes.frequency = input.frequency;
+  if (input.refills !== undefined) changes.refills = input.refills;
+  if (input.route !== undefined) changes.route = input.route;
+  if (input.duration_days !== undefined) changes.durationDays = input.duration_days;
+  if (input.quantity !== undefined) changes.quantity = input.quantity;
+  if (input.instructions !== undefined) changes.instructions = input.instructions;
+  const row = await repo.updateActivePrescription(ctx.db, id, changes, current.version);
+  if (!row) throw new AppError('precondition_failed', 'The prescription changed since you read it');
+  return toPrescriptionDto(row);
+}
+
+export async function endPrescription(
+  ctx: AppContext,
+  actor: Principal,
+  id: string,
+  to: 'cancelled' | 'completed',
+  reason?: string,
+) {
+  await loadForChange(ctx, actor, id);
+  const row = await repo.updateActivePrescription(ctx.db, id, {
+    status: to,
+    ...(reason === undefined ? {} : { cancelReason: reason }),
+  });
+  if (!row) throw new AppError('conflict', 'The prescription is no longer active');
+  return toPrescriptionDto(row);
+}
+
+export async function listPrescriptions(
+  ctx: AppContext,
+  actor: Principal,
+  query: ListPrescriptionsQueryInput,
+) {
+  requirePermission(actor, 'prescriptions.read');
+  const limit = query.limit ?? 20;
+  const before = decodeCursor(query.cursor, ['id'], { id: isUuid });
+  const rows = await repo.listPrescriptions(ctx.db, {
+    patientId: query.patient_id,
+    prescriberId: query.prescriber_id,
+    status: query.status,
+    beforeId: before?.id,
+    limit,
+  });
+  const page = toPage(rows, limit, (row) => ({ id: row.id }));
+  return { items: page.items.map(toPrescriptionDto), next_cursor: page.next_cursor };
+}
+
+export async function listPatientPrescriptions(
+  ctx: AppContext,
+  actor: Principal,
+  patientId: string,
+  query: { limit?: number; cursor?: string },
+) {
+  requirePermission(actor, 'prescriptions.read');
+  await loadPatient(ctx, patientId);
+  return listPrescriptions(ctx, actor, { ...query, patient_id: patientId });
+}
