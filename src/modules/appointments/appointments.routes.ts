@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../../context.js';
-import { etagOf } from '../../lib/etag.js';
 import { IdParams, PageQuery, StrictObject } from '../../lib/schema.js';
 import { actorOf } from '../../plugins/auth.js';
+import { sendCreated, sendTagged } from '../../plugins/reply.js';
 import { IfMatchHeaders } from '../users/users.schemas.js';
 import { appointmentIcs } from './appointments.ics.js';
 import {
@@ -54,11 +54,7 @@ export const appointmentsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> 
     },
     async (request, reply) => {
       const booked = await appointments.bookAppointment(ctx, actorOf(request), request.body);
-      return reply
-        .status(201)
-        .header('location', `/api/v1/appointments/${booked.id}`)
-        .header('etag', etagOf(booked.version))
-        .send(booked);
+      return sendCreated(reply, '/api/v1/appointments', booked);
     },
   );
 
@@ -101,7 +97,7 @@ export const appointmentsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> 
     },
     async (request, reply) => {
       const found = await appointments.getAppointment(ctx, actorOf(request), request.params.id);
-      return reply.header('etag', etagOf(found.version)).send(found);
+      return sendTagged(reply, found);
     },
   );
 
@@ -126,7 +122,7 @@ export const appointmentsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> 
         request.body,
         request.headers['if-match'],
       );
-      return reply.header('etag', etagOf(updated.version)).send(updated);
+      return sendTagged(reply, updated);
     },
   );
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { PageQuery, Str, StrictObject, Text, Timestamp, Uuid } from '../../lib/schema.js';
+import { Page, PageQuery, Str, StrictObject, Text, Timestamp, Uuid } from '../../lib/schema.js';
 
 export const StatusSchema = Type.Union([
   Type.Literal('scheduled'),
@@ -65,10 +65,7 @@ export const ListAppointmentsQuery = StrictObject({
 });
 export type ListAppointmentsQueryInput = Static<typeof ListAppointmentsQuery>;
 
-export const AppointmentPage = Type.Object({
-  items: Type.Array(Type.Ref('Appointment')),
-  next_cursor: Type.Union([Type.String(), Type.Null()]),
-});
+export const AppointmentPage = Page(Type.Ref('Appointment'));
 
 export const AvailabilityQuery = StrictObject({
   date: Type.String({ format: 'date', maxLength: 10 }),

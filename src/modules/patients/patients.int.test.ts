@@ -1258,6 +1258,7 @@ describe('access to patient routes', () => {
     expect(res.json<PatientBody>().id).toBe(p.id);
     const list = await call('GET', `/patients/?q=${p.mrn}`, receptionist.accessToken);
     expect(list.statusCode).toBe(200);
-    expect(list.json<PageBody<PatientBody>>().items.map((i) => i.id)).toEqual([p.id]);
+    // An exact MRN ranks first (longer MRNs containing it may follow).
+    expect(list.json<PageBody<PatientBody>>().items[0]?.id).toBe(p.id);
   });
 });

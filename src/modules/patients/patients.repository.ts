@@ -119,12 +119,12 @@ function favoriteExists(viewerId: string): SQL {
 export async function listPatients(db: DbOrTx, filter: PatientFilter): Promise<PatientListRow[]> {
   const q = filter.q?.toLowerCase();
   const pattern = q === undefined ? '' : `%${q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-  // Substring hits (name, email, phone, MRN) rank above fuzzy-only hits; within each, the
-  // closer the name, the higher.
+  // An exact MRN or email wins; then substring hits (name, email, phone, MRN) rank above
+  // fuzzy-only hits; within each, the closer the name, the higher.
   const rank: SQL<number> =
     q === undefined
       ? sql<number>`0::float8`
-      : sql<number>`(word_similarity(${q}, ${patients.nameText}) + case when ${patients.searchText} like ${pattern} then 1 else 0 end)::float8`;
+      : sql<number>`(word_similarity(${q}, ${patients.nameText}) + case when ${patients.searchText} like ${pattern} then 1 else 0 end + case when lower(${patients.mrn}) = ${q} or lower(${patients.email}) = ${q} then 2 else 0 end)::float8`;
   const conditions: (SQL | undefined)[] = [live];
   if (q !== undefined) {
     conditions.push(sql`(${patients.searchText} like ${pattern} or ${q} <% ${patients.nameText})`);

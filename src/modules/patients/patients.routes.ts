@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../../context.js';
-import { etagOf } from '../../lib/etag.js';
 import { IdParams, PageQuery, StrictObject } from '../../lib/schema.js';
 import { actorOf } from '../../plugins/auth.js';
+import { sendCreated, sendTagged } from '../../plugins/reply.js';
 import { IfMatchHeaders } from '../users/users.schemas.js';
 import { exportPatientsCsv } from './patients.export.js';
 import {
@@ -60,11 +60,7 @@ export const patientsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = as
         request.body,
         request.query.allow_duplicate ?? false,
       );
-      return reply
-        .status(201)
-        .header('location', `/api/v1/patients/${patient.id}`)
-        .header('etag', etagOf(patient.version))
-        .send(patient);
+      return sendCreated(reply, '/api/v1/patients', patient);
     },
   );
 
@@ -126,7 +122,7 @@ export const patientsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = as
     },
     async (request, reply) => {
       const patient = await patients.getPatient(ctx, actorOf(request), request.params.id);
-      return reply.header('etag', etagOf(patient.version)).send(patient);
+      return sendTagged(reply, patient);
     },
   );
 
@@ -151,7 +147,7 @@ export const patientsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = as
         request.body,
         request.headers['if-match'],
       );
-      return reply.header('etag', etagOf(patient.version)).send(patient);
+      return sendTagged(reply, patient);
     },
   );
 

@@ -1,5 +1,14 @@
 import { Type, type Static } from 'typebox';
-import { Email, PageQuery, Str, StrictObject, Text, Timestamp, Uuid } from '../../lib/schema.js';
+import {
+  Email,
+  Page,
+  PageQuery,
+  Str,
+  StrictObject,
+  Text,
+  Timestamp,
+  Uuid,
+} from '../../lib/schema.js';
 
 const Name = Str({ minLength: 1, nonBlank: true, maxLength: 100 });
 const Phone = Type.String({
@@ -129,10 +138,7 @@ export const ListPatientsQuery = StrictObject({
 });
 export type ListPatientsQueryInput = Static<typeof ListPatientsQuery>;
 
-export const PatientPage = Type.Object({
-  items: Type.Array(Type.Ref('Patient')),
-  next_cursor: Type.Union([Type.String(), Type.Null()]),
-});
+export const PatientPage = Page(Type.Ref('Patient'));
 
 export const VisitTypeSchema = Type.Union([
   Type.Literal('regular'),
@@ -159,10 +165,7 @@ export const NoteSchema = Type.Object({
   created_at: Timestamp,
 });
 
-export const NotePage = Type.Object({
-  items: Type.Array(NoteSchema),
-  next_cursor: Type.Union([Type.String(), Type.Null()]),
-});
+export const NotePage = Page(NoteSchema);
 
 export const GroupCount = Type.Object({ group: Type.String(), count: Type.Integer() });
 export const GroupPage = Type.Object({ items: Type.Array(GroupCount), next_cursor: Type.Null() });

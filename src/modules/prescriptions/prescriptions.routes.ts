@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../../context.js';
-import { etagOf } from '../../lib/etag.js';
 import { IdParams, PageQuery, StrictObject } from '../../lib/schema.js';
 import { actorOf } from '../../plugins/auth.js';
+import { sendCreated, sendTagged } from '../../plugins/reply.js';
 import { IfMatchHeaders } from '../users/users.schemas.js';
 import { prescriptionPdf } from './prescriptions.pdf.js';
 import {
@@ -52,11 +52,7 @@ export const prescriptionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }>
     },
     async (request, reply) => {
       const created = await prescriptions.prescribe(ctx, actorOf(request), request.body);
-      return reply
-        .status(201)
-        .header('location', `/api/v1/prescriptions/${created.id}`)
-        .header('etag', etagOf(created.version))
-        .send(created);
+      return sendCreated(reply, '/api/v1/prescriptions', created);
     },
   );
 
@@ -73,7 +69,7 @@ export const prescriptionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }>
     },
     async (request, reply) => {
       const found = await prescriptions.getPrescription(ctx, actorOf(request), request.params.id);
-      return reply.header('etag', etagOf(found.version)).send(found);
+      return sendTagged(reply, found);
     },
   );
 
@@ -98,7 +94,7 @@ export const prescriptionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }>
         request.body,
         request.headers['if-match'],
       );
-      return reply.header('etag', etagOf(updated.version)).send(updated);
+      return sendTagged(reply, updated);
     },
   );
 

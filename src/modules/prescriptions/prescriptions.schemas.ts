@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { PageQuery, Str, StrictObject, Text, Timestamp, Uuid } from '../../lib/schema.js';
+import { Page, PageQuery, Str, StrictObject, Text, Timestamp, Uuid } from '../../lib/schema.js';
 
 const StatusSchema = Type.Union([
   Type.Literal('active'),
@@ -85,7 +85,4 @@ export const ListPrescriptionsQuery = StrictObject({
 });
 export type ListPrescriptionsQueryInput = Static<typeof ListPrescriptionsQuery>;
 
-export const PrescriptionPage = Type.Object({
-  items: Type.Array(Type.Ref('Prescription')),
-  next_cursor: Type.Union([Type.String(), Type.Null()]),
-});
+export const PrescriptionPage = Page(Type.Ref('Prescription'));

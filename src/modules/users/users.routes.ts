@@ -4,6 +4,7 @@ import type { AppContext } from '../../context.js';
 import { etagOf } from '../../lib/etag.js';
 import { IdParams } from '../../lib/schema.js';
 import { actorOf } from '../../plugins/auth.js';
+import { sendCreated, sendTagged } from '../../plugins/reply.js';
 import {
   CreateUserBody,
   DoctorPage,
@@ -31,7 +32,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
     },
     async (request, reply) => {
       const me = await users.getMe(ctx, actorOf(request));
-      return reply.header('etag', etagOf(me.version)).send(me);
+      return sendTagged(reply, me);
     },
   );
 
@@ -49,7 +50,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
     },
     async (request, reply) => {
       const me = await users.updateMe(ctx, actorOf(request), request.body);
-      return reply.header('etag', etagOf(me.version)).send(me);
+      return sendTagged(reply, me);
     },
   );
 
@@ -80,11 +81,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
     },
     async (request, reply) => {
       const user = await users.createUser(ctx, actorOf(request), request.body);
-      return reply
-        .status(201)
-        .header('location', `/api/v1/users/${user.id}`)
-        .header('etag', etagOf(user.version))
-        .send(user);
+      return sendCreated(reply, '/api/v1/users', user);
     },
   );
 
@@ -135,7 +132,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
         request.body,
         request.headers['if-match'],
       );
-      return reply.header('etag', etagOf(user.version)).send(user);
+      return sendTagged(reply, user);
     },
   );
 
