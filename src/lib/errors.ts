@@ -89,3 +89,15 @@ export function toProblem(
   if (errors && errors.length > 0) problem.errors = errors;
   return problem;
 }
+
+/** Runs a loader for a record the request body refers to: "not found" becomes a 422 on `field`. */
+export async function mustExist(field: string, load: () => Promise<unknown>): Promise<void> {
+  try {
+    await load();
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== 'not_found') throw error;
+    throw new AppError('unprocessable', `${field} does not name a known record`, {
+      errors: [{ field: `body.${field}`, message: 'not found' }],
+    });
+  }
+}

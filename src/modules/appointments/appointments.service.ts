@@ -2,13 +2,13 @@ import type { AppContext } from '../../context.js';
 import type { AppointmentRow, AppointmentStatus } from '../../db/schema/appointments.js';
 import { requirePermission } from '../../lib/access.js';
 import { sqlState } from '../../lib/db-errors.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, mustExist } from '../../lib/errors.js';
 import { checkIfMatch } from '../../lib/etag.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import type { Principal } from '../../lib/permissions.js';
 import { loadPatient } from '../patients/patients.service.js';
-import { findAccount } from '../users/users.service.js';
+import { assertActiveDoctor, isActiveDoctor } from '../users/users.service.js';
 import * as repo from './appointments.repository.js';
 import type {
   AppointmentDto,
@@ -61,26 +61,6 @@ function assertBookableStart(ctx: AppContext, startsAt: Date): void {
   }
 }
 
-async function assertActiveDoctor(ctx: AppContext, doctorId: string): Promise<void> {
-  const doctor = await findAccount(ctx, doctorId);
-  if (doctor?.role !== 'doctor' || !doctor.isActive) {
-    throw new AppError('unprocessable', 'doctor_id is not an active doctor', {
-      errors: [{ field: 'body.doctor_id', message: 'not an active doctor' }],
-    });
-  }
-}
-
-async function assertLivePatient(ctx: AppContext, patientId: string): Promise<void> {
-  try {
-    await loadPatient(ctx, patientId);
-  } catch (error) {
-    if (!(error instanceof AppError) || error.code !== 'not_found') throw error;
-    throw new AppError('unprocessable', 'patient_id is not a known patient', {
-      errors: [{ field: 'body.patient_id', message: 'no such patient' }],
-    });
-  }
-}
-
 /**
  * Runs a write that may hit the overlap exclusion constraints; a violation becomes a 409 naming
  * the appointment in the way. The constraint, not this lookup, is what guarantees correctness.
@@ -114,8 +94,8 @@ export async function bookAppointment(
   assertMayWrite(actor, input.doctor_id);
   const startsAt = new Date(input.starts_at);
   assertBookableStart(ctx, startsAt);
-  await assertActiveDoctor(ctx, input.doctor_id);
-  await assertLivePatient(ctx, input.patient_id);
+  await assertActiveDoctor(ctx, input.doctor_id, 'doctor_id');
+  await mustExist('patient_id', () => loadPatient(ctx, input.patient_id));
   const duration = input.duration_minutes ?? 30;
   const endsAt = new Date(startsAt.getTime() + duration * 60_000);
   const slot = { doctorId: input.doctor_id, patientId: input.patient_id, startsAt, endsAt };
@@ -167,7 +147,7 @@ export async function updateAppointment(
   const startsAt = input.starts_at === undefined ? current.startsAt : new Date(input.starts_at);
   if (input.starts_at !== undefined) assertBookableStart(ctx, startsAt);
   const doctorId = input.doctor_id ?? current.doctorId;
-  if (input.doctor_id !== undefined) await assertActiveDoctor(ctx, doctorId);
+  if (input.doctor_id !== undefined) await assertActiveDoctor(ctx, doctorId, 'doctor_id');
   const duration = input.duration_minutes ?? current.durationMinutes;
   const endsAt = new Date(startsAt.getTime() + duration * 60_000);
   const slot = { doctorId, patientId: current.patientId, startsAt, endsAt, exceptId: id };
@@ -274,9 +254,7 @@ export async function doctorAvailability(
   durationMinutes: number,
 ) {
   requirePermission(actor, 'appointments.read');
-  const doctor = await findAccount(ctx, doctorId);
-  if (doctor?.role !== 'doctor' || !doctor.isActive)
-    throw new AppError('not_found', 'No such doctor');
+  if (!(await isActiveDoctor(ctx, doctorId))) throw new AppError('not_found', 'No such doctor');
   const rules = {
     timeZone: ctx.config.clinicTimeZone,
     workdayStart: ctx.config.workdayStart,

@@ -7,7 +7,7 @@ import { checkIfMatch } from '../../lib/etag.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { can, type Principal } from '../../lib/permissions.js';
-import { findAccount } from '../users/users.service.js';
+import { assertActiveDoctor } from '../users/users.service.js';
 import { toNoteDto, toPatientDto } from './patients.mapper.js';
 import * as repo from './patients.repository.js';
 import type {
@@ -50,16 +50,6 @@ function assertBirthDate(value: string | null | undefined): void {
       errors: [
         { field: 'body.date_of_birth', message: 'must be a real date between 1900 and today' },
       ],
-    });
-  }
-}
-
-async function assertDoctor(ctx: AppContext, doctorId: string | null | undefined): Promise<void> {
-  if (doctorId === undefined || doctorId === null) return;
-  const doctor = await findAccount(ctx, doctorId);
-  if (doctor?.role !== 'doctor' || !doctor.isActive) {
-    throw new AppError('unprocessable', 'assigned_doctor_id is not an active doctor', {
-      errors: [{ field: 'body.assigned_doctor_id', message: 'not an active doctor' }],
     });
   }
 }
@@ -112,7 +102,9 @@ export async function createPatient(
   requirePermission(actor, 'patients.manage');
   assertMayWriteMedical(actor, input);
   assertBirthDate(input.date_of_birth);
-  await assertDoctor(ctx, input.assigned_doctor_id);
+  if (input.assigned_doctor_id) {
+    await assertActiveDoctor(ctx, input.assigned_doctor_id, 'assigned_doctor_id');
+  }
   if (!allowDuplicate && input.date_of_birth) {
     const twin = await repo.findLikelyDuplicate(
       ctx.db,
@@ -167,7 +159,9 @@ export async function updatePatient(
   const current = await loadPatient(ctx, id);
   checkIfMatch(ifMatch, current.version);
   assertBirthDate(input.date_of_birth);
-  await assertDoctor(ctx, input.assigned_doctor_id);
+  if (input.assigned_doctor_id) {
+    await assertActiveDoctor(ctx, input.assigned_doctor_id, 'assigned_doctor_id');
+  }
   try {
     const row = await repo.updatePatient(ctx.db, id, toColumns(input), current.version);
     if (!row) throw new AppError('precondition_failed', 'The patient changed since you read it');

@@ -1,7 +1,7 @@
 import type { AppContext } from '../../context.js';
 import type { PrescriptionRow } from '../../db/schema/prescriptions.js';
 import { requirePermission } from '../../lib/access.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, mustExist } from '../../lib/errors.js';
 import { checkIfMatch } from '../../lib/etag.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
@@ -38,18 +38,6 @@ export function toPrescriptionDto(row: PrescriptionRow): PrescriptionDto {
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };
-}
-
-/** Turns "no such referenced record" into a 422 on the named field. */
-async function mustExist(field: string, load: () => Promise<unknown>): Promise<void> {
-  try {
-    await load();
-  } catch (error) {
-    if (!(error instanceof AppError) || error.code !== 'not_found') throw error;
-    throw new AppError('unprocessable', `${field} does not name a known record`, {
-      errors: [{ field: `body.${field}`, message: 'not found' }],
-    });
-  }
 }
 
 /**

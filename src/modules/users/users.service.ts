@@ -235,6 +235,24 @@ export function findAccount(ctx: AppContext, id: string) {
   return repo.findUserById(ctx.db, id);
 }
 
+/** True when the id names an active account with the doctor role. */
+export async function isActiveDoctor(ctx: AppContext, id: string): Promise<boolean> {
+  const row = await repo.findUserById(ctx.db, id);
+  return row?.role === 'doctor' && row.isActive;
+}
+
+/** For a body field that must name an active doctor (booking, assignment): else 422. */
+export async function assertActiveDoctor(
+  ctx: AppContext,
+  id: string,
+  field: string,
+): Promise<void> {
+  if (await isActiveDoctor(ctx, id)) return;
+  throw new AppError('unprocessable', `${field} is not an active doctor`, {
+    errors: [{ field: `body.${field}`, message: 'not an active doctor' }],
+  });
+}
+
 export async function recordLogin(ctx: AppContext, id: string, rehashed?: string): Promise<void> {
   await repo.recordLogin(ctx.db, id, ctx.clock.now(), rehashed);
 }
