@@ -19,6 +19,7 @@ import { resolveJwtSecret } from './modules/auth/secret.js';
 import { createTokenSigner } from './modules/auth/tokens.js';
 import { healthRoutes, type Lifecycle } from './modules/health/health.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
+import { auditRoutes } from './modules/audit/audit.routes.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorsPlugin, rawProblemHandler } from './plugins/errors.js';
 import { openapiPlugin } from './plugins/openapi.js';
@@ -127,6 +128,7 @@ export async function buildApp(
         await api.register(patientsRoutes, { ctx });
         await api.register(appointmentsRoutes, { ctx });
         await api.register(prescriptionsRoutes, { ctx });
+        await api.register(auditRoutes, { ctx });
       },
       { prefix: '/api/v1' },
     );

@@ -115,6 +115,15 @@ const nodeEnvs = ['development', 'production', 'test'] as const;
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const registrationModes = ['open', 'closed'] as const;
 
+/** A secret given in config: at least 32 characters (it is stretched with HKDF where used). */
+function secretKey(env: Env, key: string): string | undefined {
+  const value = optionalStr(env, key);
+  if (value !== undefined && value.length < 32) {
+    throw new ConfigError(key, 'must be at least 32 characters');
+  }
+  return value;
+}
+
 export function loadConfig(env: Env = process.env) {
   const nodeEnv = oneOf(env, 'NODE_ENV', 'development', nodeEnvs);
   const jwtSecret = optionalStr(env, 'JWT_SECRET');
@@ -129,6 +138,11 @@ export function loadConfig(env: Env = process.env) {
   const refreshAbsolute = int(env, 'REFRESH_TOKEN_ABSOLUTE_TTL_S', 30 * 86_400, 300, 365 * 86_400);
   if (refreshAbsolute < refreshTtl) {
     throw new ConfigError('REFRESH_TOKEN_ABSOLUTE_TTL_S', 'must be >= REFRESH_TOKEN_TTL_S');
+  }
+
+  const mfaEncryptionKey = secretKey(env, 'MFA_ENCRYPTION_KEY');
+  if (mfaEncryptionKey === undefined && nodeEnv === 'production') {
+    throw new ConfigError('MFA_ENCRYPTION_KEY', 'is required when NODE_ENV=production');
   }
 
   const workdayStart = timeOfDay(env, 'WORKDAY_START', '09:00');
@@ -167,6 +181,21 @@ export function loadConfig(env: Env = process.env) {
     workdayEnd,
     workdays: weekdays(env, 'WORKDAYS', '1-5'),
     slotStepMinutes: int(env, 'SLOT_STEP_MINUTES', 15, 5, 240),
+    // Security (SECURITY.md figures are the defaults).
+    mfaEncryptionKey,
+    mfaIssuer: str(env, 'MFA_ISSUER', 'MedCore'),
+    lockoutThreshold: int(env, 'LOCKOUT_THRESHOLD', 5, 1, 100),
+    lockoutWindowS: int(env, 'LOCKOUT_WINDOW_S', 900, 10, 86_400),
+    lockoutBaseS: int(env, 'LOCKOUT_BASE_S', 60, 1, 86_400),
+    lockoutMaxS: int(env, 'LOCKOUT_MAX_S', 900, 1, 86_400),
+    rateLimitEnabled: bool(env, 'RATE_LIMIT_ENABLED', true),
+    rateLimitAuthPerMin: int(env, 'RATE_LIMIT_AUTH_PER_MIN', 60, 1, 1_000_000),
+    rateLimitPerMin: int(env, 'RATE_LIMIT_PER_MIN', 600, 1, 1_000_000),
+    passwordResetTtlS: int(env, 'PASSWORD_RESET_TTL_S', 1_800, 60, 86_400),
+    // Email: SMTP when SMTP_URL is set; otherwise messages are written to DATA_DIR/outbox.
+    smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+    emailFrom: str(env, 'EMAIL_FROM', 'MedCore <no-reply@medcore.local>'),
+    publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? 'http://127.0.0.1:8000',
   });
 }
 

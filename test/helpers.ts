@@ -63,6 +63,8 @@ export async function buildTestApp(
     LOG_LEVEL: 'silent',
     DATA_DIR: 'memory://',
     JWT_SECRET: testSecret,
+    // Many tests share one client address; the rate-limit tests switch it back on.
+    RATE_LIMIT_ENABLED: 'false',
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
     ...env,

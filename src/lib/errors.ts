@@ -20,6 +20,7 @@ export const problemCatalogue = {
   rate_limited: { status: 429, title: 'Too many requests' },
   internal_error: { status: 500, title: 'Internal server error' },
   service_unavailable: { status: 503, title: 'Service unavailable' },
+  audit_unavailable: { status: 503, title: 'Audit trail unavailable' },
 } as const;
 
 export type ProblemCode = keyof typeof problemCatalogue;

@@ -26,6 +26,10 @@ export const permissionTable = {
   'appointments.write': ['admin', 'doctor', 'nurse', 'receptionist'],
   /** Read prescriptions. */
   'prescriptions.read': ['admin', 'doctor', 'nurse'],
+  /** Who viewed or changed a patient's record: admins, and the assigned doctor (service check). */
+  'patients.access_log.read': ['admin', 'doctor'],
+  /** The audit trail, its verification, lockout release and system figures. */
+  'audit.read': ['admin'],
   /** Prescribe: doctors only. */
   'prescriptions.create': ['doctor'],
   /** Edit, cancel, complete: the prescriber (a doctor) or an admin (checked in the service). */
@@ -41,6 +45,9 @@ export interface Principal {
   userId: string;
   role: Role;
   sessionId: string;
+  /** Where the call came from, for the audit trail (absent for CLI and internal callers). */
+  requestId?: string;
+  ip?: string;
 }
 
 /** `is_superuser` implies admin everywhere; resolved once when the principal is built. */

@@ -44,7 +44,7 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { ctx: AppContex
     const token = bearerToken(request.headers.authorization);
     const principal = token === undefined ? null : await authenticate(opts.ctx, token);
     if (!principal) throw new AppError('unauthorized', 'A valid bearer access token is required');
-    request.principal = principal;
+    request.principal = { ...principal, requestId: request.id, ip: request.ip };
     if (!can(principal.role, access)) {
       throw new AppError('forbidden', 'Your role does not allow this action');
     }

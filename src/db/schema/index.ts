@@ -3,3 +3,5 @@ export * from './sessions.js';
 export * from './patients.js';
 export * from './appointments.js';
 export * from './prescriptions.js';
+export * from './security.js';
+export * from './audit.js';

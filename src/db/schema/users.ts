@@ -29,6 +29,17 @@ export const users = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     lastLoginAt: timestamp('last_login_at', { withTimezone: true }),
     passwordChangedAt: timestamp('password_changed_at', { withTimezone: true }),
+    // Lockout (SECURITY.md): failures counted in a 15-minute window; each lock doubles the wait.
+    failedLoginCount: integer('failed_login_count').notNull().default(0),
+    failedLoginWindowStart: timestamp('failed_login_window_start', { withTimezone: true }),
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    lockoutCount: integer('lockout_count').notNull().default(0),
+    // TOTP: secrets are stored only encrypted (AES-256-GCM with MFA_ENCRYPTION_KEY).
+    mfaEnabled: boolean('mfa_enabled').notNull().default(false),
+    totpSecretEnc: text('totp_secret_enc'),
+    totpPendingSecretEnc: text('totp_pending_secret_enc'),
+    // The last accepted 30-second step: a code is never accepted twice.
+    totpLastStep: integer('totp_last_step'),
   },
   (t) => [
     // Case-insensitive identity: "Ann@x.org" and "ann@x.org" are one account.
