@@ -105,6 +105,8 @@ const routeTable: Record<string, RouteCase> = {
   'POST /api/v1/auth/register': { access: 'public' },
   'POST /api/v1/auth/login': { access: 'public' },
   'POST /api/v1/auth/refresh': { access: 'public' },
+  'POST /api/v1/auth/password/forgot': { access: 'public' },
+  'POST /api/v1/auth/password/reset': { access: 'public' },
   'POST /api/v1/auth/logout': { access: 'self.manage', allowedStatus: 204 },
   'POST /api/v1/auth/logout-all': { access: 'self.manage', allowedStatus: 204 },
   'GET /api/v1/auth/sessions': { access: 'self.manage', allowedStatus: 200 },
@@ -211,6 +213,26 @@ const routeTable: Record<string, RouteCase> = {
     allowedStatus: 204,
     sample: async (app) => ({ params: { id: await newPatient(app) } }),
   },
+  'GET /api/v1/patients/{id}/access-log': {
+    access: 'patients.access_log.read',
+    allowedStatus: 200,
+    // Doctors see the log of their own patients: assign the patient to a calling doctor.
+    sample: async (app, caller) => {
+      const patient = await createPatient(
+        app.ctx,
+        adminOf(await newTarget(app, 'admin')),
+        {
+          first_name: 'Walk',
+          last_name: unique('Logged'),
+          ...(caller.role === 'doctor' ? { assigned_doctor_id: caller.id } : {}),
+        },
+        false,
+      );
+      return { params: { id: patient.id } };
+    },
+  },
+  'GET /api/v1/admin/audit': { access: 'audit.read', allowedStatus: 200 },
+  'GET /api/v1/admin/audit/verify': { access: 'audit.read', allowedStatus: 200 },
   'GET /api/v1/patients/{id}/notes': {
     access: 'visit_notes.manage',
     allowedStatus: 200,

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { AppContext } from '../context.js';
 import { AppError } from '../lib/errors.js';
 import { can, type Access, type Principal } from '../lib/permissions.js';
+import { recordAudit, whoOf } from '../modules/audit/audit.service.js';
 import { authenticate } from '../modules/auth/auth.service.js';
 
 declare module 'fastify' {
@@ -21,7 +22,7 @@ export function actorOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-function bearerToken(header: string | undefined): string | undefined {
+export function bearerToken(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   const match = /^Bearer\s+([A-Za-z0-9._~+/=-]{1,4096})$/i.exec(header);
   return match?.[1];
@@ -46,6 +47,14 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { ctx: AppContex
     if (!principal) throw new AppError('unauthorized', 'A valid bearer access token is required');
     request.principal = { ...principal, requestId: request.id, ip: request.ip };
     if (!can(principal.role, access)) {
+      // Refusals are security events: who tried what, kept in the audit trail.
+      await recordAudit(opts.ctx.db, whoOf(request.principal), {
+        action: 'access.denied',
+        outcome: 'denied',
+        resourceType: 'route',
+        resourceId: `${request.method} ${request.routeOptions.url ?? ''}`,
+        details: { permission: access },
+      });
       throw new AppError('forbidden', 'Your role does not allow this action');
     }
   });

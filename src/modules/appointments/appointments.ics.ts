@@ -5,7 +5,8 @@ import { requirePermission } from '../../lib/access.js';
 import type { Principal } from '../../lib/permissions.js';
 import { loadPatient } from '../patients/patients.service.js';
 import { findAccount } from '../users/users.service.js';
-import { loadAppointment } from './appointments.service.js';
+import { recordAudit, whoOf } from '../audit/audit.service.js';
+import { appointmentEvent, loadAppointment } from './appointments.service.js';
 
 function icsStatus(row: AppointmentRow): EventStatus {
   if (row.status === 'cancelled' || row.status === 'no_show') return 'CANCELLED';
@@ -23,6 +24,11 @@ export async function appointmentIcs(
 ): Promise<string> {
   requirePermission(actor, 'appointments.read');
   const row = await loadAppointment(ctx, id);
+  await recordAudit(
+    ctx.db,
+    whoOf(actor),
+    appointmentEvent('appointment.export', row, { format: 'ics' }),
+  );
   const [patient, doctor] = await Promise.all([
     loadPatient(ctx, row.patientId).catch(() => undefined),
     findAccount(ctx, row.doctorId),

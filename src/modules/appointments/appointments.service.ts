@@ -7,6 +7,8 @@ import { checkIfMatch } from '../../lib/etag.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import type { Principal } from '../../lib/permissions.js';
+import type { AuditAction } from '../audit/audit.actions.js';
+import { auditedChange, recordAudit, whoOf, type AuditEvent } from '../audit/audit.service.js';
 import { loadPatient } from '../patients/patients.service.js';
 import { assertActiveDoctor, isActiveDoctor } from '../users/users.service.js';
 import * as repo from './appointments.repository.js';
@@ -36,6 +38,21 @@ export function toAppointmentDto(row: AppointmentRow): AppointmentDto {
     version: row.version,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+/** The audit event of an action on one appointment (appointments are patient data). */
+export function appointmentEvent(
+  action: AuditAction,
+  row: AppointmentRow,
+  details?: AuditEvent['details'],
+): AuditEvent {
+  return {
+    action,
+    resourceType: 'appointment',
+    resourceId: row.id,
+    patientId: row.patientId,
+    ...(details === undefined ? {} : { details }),
   };
 }
 
@@ -100,17 +117,23 @@ export async function bookAppointment(
   const endsAt = new Date(startsAt.getTime() + duration * 60_000);
   const slot = { doctorId: input.doctor_id, patientId: input.patient_id, startsAt, endsAt };
   const row = await withOverlapCheck(ctx, slot, () =>
-    repo.insertAppointment(ctx.db, {
-      id: newId(),
-      patientId: input.patient_id,
-      doctorId: input.doctor_id,
-      startsAt,
-      endsAt,
-      durationMinutes: duration,
-      reason: input.reason ?? null,
-      notes: input.notes ?? null,
-      createdBy: actor.userId,
-    }),
+    auditedChange(
+      ctx,
+      whoOf(actor),
+      (tx) =>
+        repo.insertAppointment(tx, {
+          id: newId(),
+          patientId: input.patient_id,
+          doctorId: input.doctor_id,
+          startsAt,
+          endsAt,
+          durationMinutes: duration,
+          reason: input.reason ?? null,
+          notes: input.notes ?? null,
+          createdBy: actor.userId,
+        }),
+      (created) => appointmentEvent('appointment.create', created),
+    ),
   );
   return toAppointmentDto(row);
 }
@@ -123,7 +146,9 @@ export async function loadAppointment(ctx: AppContext, id: string): Promise<Appo
 
 export async function getAppointment(ctx: AppContext, actor: Principal, id: string) {
   requirePermission(actor, 'appointments.read');
-  return toAppointmentDto(await loadAppointment(ctx, id));
+  const row = await loadAppointment(ctx, id);
+  await recordAudit(ctx.db, whoOf(actor), appointmentEvent('appointment.read', row));
+  return toAppointmentDto(row);
 }
 
 const reschedulable: AppointmentStatus[] = ['scheduled', 'confirmed'];
@@ -152,21 +177,34 @@ export async function updateAppointment(
   const endsAt = new Date(startsAt.getTime() + duration * 60_000);
   const slot = { doctorId, patientId: current.patientId, startsAt, endsAt, exceptId: id };
   const row = await withOverlapCheck(ctx, slot, () =>
-    repo.updateAppointment(
-      ctx.db,
-      id,
-      {
-        doctorId,
-        startsAt,
-        endsAt,
-        durationMinutes: duration,
-        ...(input.reason === undefined ? {} : { reason: input.reason }),
-        ...(input.notes === undefined ? {} : { notes: input.notes }),
+    auditedChange(
+      ctx,
+      whoOf(actor),
+      async (tx) => {
+        const updated = await repo.updateAppointment(
+          tx,
+          id,
+          {
+            doctorId,
+            startsAt,
+            endsAt,
+            durationMinutes: duration,
+            ...(input.reason === undefined ? {} : { reason: input.reason }),
+            ...(input.notes === undefined ? {} : { notes: input.notes }),
+          },
+          { fromStatuses: reschedulable, version: current.version },
+        );
+        if (!updated) {
+          throw new AppError('precondition_failed', 'The appointment changed since you read it');
+        }
+        return updated;
       },
-      { fromStatuses: reschedulable, version: current.version },
+      (updated) =>
+        appointmentEvent('appointment.update', updated, {
+          fields: Object.keys(input).sort().join(','),
+        }),
     ),
   );
-  if (!row) throw new AppError('precondition_failed', 'The appointment changed since you read it');
   return toAppointmentDto(row);
 }
 
@@ -194,11 +232,21 @@ export async function transitionAppointment(
   assertMayWrite(actor, current.doctorId);
   const rule = transitions[transition];
   // The status guard in the UPDATE makes concurrent transitions safe: only one can win.
-  const row = await repo.updateAppointment(
-    ctx.db,
-    id,
-    { status: rule.to, ...(cancelReason === undefined ? {} : { cancelReason }) },
-    { fromStatuses: rule.from },
+  const row = await auditedChange(
+    ctx,
+    whoOf(actor),
+    (tx) =>
+      repo.updateAppointment(
+        tx,
+        id,
+        { status: rule.to, ...(cancelReason === undefined ? {} : { cancelReason }) },
+        { fromStatuses: rule.from },
+      ),
+    // A refused transition changed nothing; the row records the attempt as a failure.
+    (updated) =>
+      updated
+        ? appointmentEvent('appointment.transition', updated, { to: rule.to })
+        : { ...appointmentEvent('appointment.transition', current), outcome: 'failure' },
   );
   if (!row) {
     const now = await loadAppointment(ctx, id);
@@ -231,6 +279,12 @@ export async function listAppointments(
     limit,
   });
   const page = toPage(rows, limit, (row) => ({ s: row.startsAt.toISOString(), id: row.id }));
+  await recordAudit(ctx.db, whoOf(actor), {
+    action: 'appointment.list',
+    resourceType: 'appointment',
+    patientIds: page.items.map((row) => row.patientId),
+    details: { count: page.items.length },
+  });
   return { items: page.items.map(toAppointmentDto), next_cursor: page.next_cursor };
 }
 

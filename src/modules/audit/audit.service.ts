@@ -1,5 +1,5 @@
 import type { AppContext } from '../../context.js';
-import type { DbOrTx } from '../../db/client.js';
+import type { DbOrTx, Tx } from '../../db/client.js';
 import type { AuditOutcome, AuditRow } from '../../db/schema/audit.js';
 import type { Role } from '../../db/schema/users.js';
 import { requirePermission } from '../../lib/access.js';
@@ -61,6 +61,23 @@ export async function recordAudit(db: DbOrTx, who: AuditWho, event: AuditEvent):
       },
     );
   }
+}
+
+/**
+ * Runs a change and writes its audit row in the same transaction: both commit or neither does.
+ * `describe` sees the change's result (e.g. the new row's id).
+ */
+export async function auditedChange<T>(
+  ctx: AppContext,
+  who: AuditWho,
+  change: (tx: Tx) => Promise<T>,
+  describe: (result: T) => AuditEvent,
+): Promise<T> {
+  return ctx.db.transaction(async (tx) => {
+    const result = await change(tx);
+    await recordAudit(tx, who, describe(result));
+    return result;
+  });
 }
 
 /** The audit row of an authenticated caller. */

@@ -4,6 +4,7 @@ import type { AppContext } from '../../context.js';
 import type { PatientRow } from '../../db/schema/patients.js';
 import { requirePermission } from '../../lib/access.js';
 import { can, type Principal } from '../../lib/permissions.js';
+import { recordAudit, whoOf } from '../audit/audit.service.js';
 import * as repo from './patients.repository.js';
 
 const BATCH = 500;
@@ -57,12 +58,16 @@ async function* allPatients(ctx: AppContext, viewerId: string): AsyncGenerator<P
   }
 }
 
-/** A streamed CSV of the fields the caller's role may see. */
-export function exportPatientsCsv(ctx: AppContext, actor: Principal): Readable {
+/** A streamed CSV of the fields the caller's role may see; audited before the first byte. */
+export async function exportPatientsCsv(ctx: AppContext, actor: Principal): Promise<Readable> {
   requirePermission(actor, 'patients.manage');
-  const columns = can(actor.role, 'patients.medical.read')
-    ? [...baseColumns, ...medicalColumns]
-    : baseColumns;
+  const medical = can(actor.role, 'patients.medical.read');
+  const columns = medical ? [...baseColumns, ...medicalColumns] : baseColumns;
+  await recordAudit(ctx.db, whoOf(actor), {
+    action: 'patient.export',
+    resourceType: 'patient',
+    details: { format: 'csv', medical_fields: medical },
+  });
   const csv = stringify({ header: true, columns: columns.map(([name]) => name) });
   const rows = Readable.from(
     (async function* () {

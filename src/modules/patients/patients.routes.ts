@@ -4,6 +4,7 @@ import type { AppContext } from '../../context.js';
 import { IdParams, PageQuery, StrictObject } from '../../lib/schema.js';
 import { actorOf } from '../../plugins/auth.js';
 import { sendCreated, sendTagged } from '../../plugins/reply.js';
+import { AccessLogPage } from '../audit/audit.schemas.js';
 import { IfMatchHeaders } from '../users/users.schemas.js';
 import { exportPatientsCsv } from './patients.export.js';
 import {
@@ -97,7 +98,7 @@ export const patientsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = as
       },
     },
     async (request, reply) => {
-      const stream = exportPatientsCsv(ctx, actorOf(request));
+      const stream = await exportPatientsCsv(ctx, actorOf(request));
       return (
         reply
           .type('text/csv; charset=utf-8')
@@ -224,5 +225,20 @@ export const patientsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = as
       reply
         .status(201)
         .send(await patients.addNote(ctx, actorOf(request), request.params.id, request.body)),
+  );
+
+  app.get(
+    '/patients/:id/access-log',
+    {
+      config: { access: 'patients.access_log.read' },
+      schema: {
+        tags,
+        summary: "Who viewed or changed this record (admin or the patient's assigned doctor)",
+        params: IdParams,
+        querystring: StrictObject({ ...PageQuery }),
+        response: { 200: AccessLogPage, 403: Problem, 404: Problem },
+      },
+    },
+    async (request) => patients.accessLog(ctx, actorOf(request), request.params.id, request.query),
   );
 };

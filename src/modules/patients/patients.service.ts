@@ -1,4 +1,6 @@
 import type { AppContext } from '../../context.js';
+import type { AuditAction } from '../audit/audit.actions.js';
+import type { AuditEvent } from '../audit/audit.service.js';
 import type { NewPatientRow, PatientRow } from '../../db/schema/patients.js';
 import { requirePermission } from '../../lib/access.js';
 import { isUniqueViolation } from '../../lib/db-errors.js';
@@ -7,6 +9,7 @@ import { checkIfMatch } from '../../lib/etag.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { can, type Principal } from '../../lib/permissions.js';
+import { auditedChange, patientAccessLog, recordAudit, whoOf } from '../audit/audit.service.js';
 import { assertActiveDoctor } from '../users/users.service.js';
 import { toNoteDto, toPatientDto } from './patients.mapper.js';
 import * as repo from './patients.repository.js';
@@ -120,13 +123,19 @@ export async function createPatient(
     }
   }
   try {
-    const row = await repo.insertPatient(ctx.db, {
-      ...toColumns(input),
-      id: newId(),
-      firstName: input.first_name,
-      lastName: input.last_name,
-      createdBy: actor.userId,
-    });
+    const row = await auditedChange(
+      ctx,
+      whoOf(actor),
+      (tx) =>
+        repo.insertPatient(tx, {
+          ...toColumns(input),
+          id: newId(),
+          firstName: input.first_name,
+          lastName: input.last_name,
+          createdBy: actor.userId,
+        }),
+      (created) => patientEvent('patient.create', created.id),
+    );
     return toPatientDto(row, showMedical(actor), false);
   } catch (error) {
     if (isUniqueViolation(error)) throw duplicateEmail(error);
@@ -141,9 +150,15 @@ export async function loadPatient(ctx: AppContext, id: string): Promise<PatientR
   return row;
 }
 
+/** The audit event of an action on one patient record. */
+function patientEvent(action: AuditAction, patientId: string, details?: AuditEvent['details']) {
+  return { action, resourceType: 'patient', resourceId: patientId, patientId, details };
+}
+
 export async function getPatient(ctx: AppContext, actor: Principal, id: string) {
   requirePermission(actor, 'patients.manage');
   const row = await loadPatient(ctx, id);
+  await recordAudit(ctx.db, whoOf(actor), patientEvent('patient.read', id));
   return toPatientDto(row, showMedical(actor), await repo.isFavorite(ctx.db, actor.userId, id));
 }
 
@@ -162,9 +177,21 @@ export async function updatePatient(
   if (input.assigned_doctor_id) {
     await assertActiveDoctor(ctx, input.assigned_doctor_id, 'assigned_doctor_id');
   }
+  const columns = toColumns(input);
   try {
-    const row = await repo.updatePatient(ctx.db, id, toColumns(input), current.version);
-    if (!row) throw new AppError('precondition_failed', 'The patient changed since you read it');
+    const row = await auditedChange(
+      ctx,
+      whoOf(actor),
+      async (tx) => {
+        const updated = await repo.updatePatient(tx, id, columns, current.version);
+        if (!updated) {
+          throw new AppError('precondition_failed', 'The patient changed since you read it');
+        }
+        return updated;
+      },
+      // Which fields changed, never their values.
+      () => patientEvent('patient.update', id, { fields: Object.keys(input).sort().join(',') }),
+    );
     return toPatientDto(row, showMedical(actor), await repo.isFavorite(ctx.db, actor.userId, id));
   } catch (error) {
     if (isUniqueViolation(error)) throw duplicateEmail(error);
@@ -182,8 +209,15 @@ export async function deletePatient(
   requirePermission(actor, 'patients.manage');
   const current = await loadPatient(ctx, id);
   checkIfMatch(ifMatch, current.version);
-  const row = await repo.updatePatient(ctx.db, id, { deletedAt: ctx.clock.now() }, current.version);
-  if (!row) throw new AppError('precondition_failed', 'The patient changed since you read it');
+  await auditedChange(
+    ctx,
+    whoOf(actor),
+    async (tx) => {
+      const row = await repo.updatePatient(tx, id, { deletedAt: ctx.clock.now() }, current.version);
+      if (!row) throw new AppError('precondition_failed', 'The patient changed since you read it');
+    },
+    () => patientEvent('patient.delete', id),
+  );
 }
 
 function sortOf(query: ListPatientsQueryInput): repo.PatientSort {
@@ -238,6 +272,12 @@ export async function listPatients(
     limit,
   });
   const page = toPage(rows, limit, (row) => cursorKey(sort, row));
+  await recordAudit(ctx.db, whoOf(actor), {
+    action: 'patient.list',
+    resourceType: 'patient',
+    patientIds: page.items.map((row) => row.patient.id),
+    details: { count: page.items.length, search: query.q !== undefined },
+  });
   const medical = showMedical(actor);
   return {
     items: page.items.map((row) => toPatientDto(row.patient, medical, row.isFavorite)),
@@ -279,13 +319,24 @@ export async function addNote(
 ) {
   requirePermission(actor, 'visit_notes.manage');
   await loadPatient(ctx, patientId);
-  const row = await repo.insertNote(ctx.db, {
-    id: newId(),
-    patientId,
-    authorId: actor.userId,
-    visitType: input.visit_type,
-    content: input.content,
-  });
+  const row = await auditedChange(
+    ctx,
+    whoOf(actor),
+    (tx) =>
+      repo.insertNote(tx, {
+        id: newId(),
+        patientId,
+        authorId: actor.userId,
+        visitType: input.visit_type,
+        content: input.content,
+      }),
+    (note) => ({
+      action: 'visit_note.create',
+      resourceType: 'visit_note',
+      resourceId: note.id,
+      patientId,
+    }),
+  );
   return toNoteDto(row);
 }
 
@@ -301,5 +352,31 @@ export async function listNotes(
   const before = decodeCursor(query.cursor, ['id'], { id: isUuid });
   const rows = await repo.listNotes(ctx.db, patientId, before?.id, limit);
   const page = toPage(rows, limit, (row) => ({ id: row.id }));
+  await recordAudit(ctx.db, whoOf(actor), {
+    action: 'visit_note.list',
+    resourceType: 'visit_note',
+    patientId,
+    details: { count: page.items.length },
+  });
   return { items: page.items.map(toNoteDto), next_cursor: page.next_cursor };
+}
+
+/**
+ * Who viewed or changed this record: admins, and the patient's assigned doctor. Asking is itself
+ * recorded. Bulk exports are not listed per patient (they cover everyone); see /admin/audit.
+ */
+export async function accessLog(
+  ctx: AppContext,
+  actor: Principal,
+  patientId: string,
+  query: { limit?: number | undefined; cursor?: string | undefined },
+) {
+  requirePermission(actor, 'patients.access_log.read');
+  const patient = await loadPatient(ctx, patientId);
+  if (actor.role !== 'admin' && patient.assignedDoctorId !== actor.userId) {
+    throw new AppError('forbidden', "Only an admin or the patient's assigned doctor may see this");
+  }
+  const page = await patientAccessLog(ctx, patientId, query);
+  await recordAudit(ctx.db, whoOf(actor), patientEvent('patient.access_log', patientId));
+  return page;
 }

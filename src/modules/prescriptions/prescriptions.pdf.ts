@@ -1,10 +1,11 @@
 import PDFDocument from 'pdfkit';
+import { recordAudit, whoOf } from '../audit/audit.service.js';
 import type { AppContext } from '../../context.js';
 import { requirePermission } from '../../lib/access.js';
 import type { Principal } from '../../lib/permissions.js';
 import { loadPatient } from '../patients/patients.service.js';
 import { findAccount } from '../users/users.service.js';
-import { loadPrescription } from './prescriptions.service.js';
+import { loadPrescription, prescriptionEvent } from './prescriptions.service.js';
 
 function render(lines: [string, string][], title: string, footer: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -44,6 +45,11 @@ export async function prescriptionPdf(
 ): Promise<Buffer> {
   requirePermission(actor, 'prescriptions.read');
   const row = await loadPrescription(ctx, id);
+  await recordAudit(
+    ctx.db,
+    whoOf(actor),
+    prescriptionEvent('prescription.export', row, { format: 'pdf' }),
+  );
   const [patient, prescriber] = await Promise.all([
     loadPatient(ctx, row.patientId).catch(() => undefined),
     findAccount(ctx, row.prescriberId),

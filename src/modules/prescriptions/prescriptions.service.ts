@@ -7,6 +7,8 @@ import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import type { Principal } from '../../lib/permissions.js';
 import { loadAppointment } from '../appointments/appointments.service.js';
+import type { AuditAction } from '../audit/audit.actions.js';
+import { auditedChange, recordAudit, whoOf, type AuditEvent } from '../audit/audit.service.js';
 import { loadPatient } from '../patients/patients.service.js';
 import { allergyWarnings } from './allergy-check.js';
 import * as repo from './prescriptions.repository.js';
@@ -40,6 +42,21 @@ export function toPrescriptionDto(row: PrescriptionRow): PrescriptionDto {
   };
 }
 
+/** The audit event of an action on one prescription (prescriptions are patient data). */
+export function prescriptionEvent(
+  action: AuditAction,
+  row: PrescriptionRow,
+  details?: AuditEvent['details'],
+): AuditEvent {
+  return {
+    action,
+    resourceType: 'prescription',
+    resourceId: row.id,
+    patientId: row.patientId,
+    ...(details === undefined ? {} : { details }),
+  };
+}
+
 /**
  * A doctor prescribes. The medication is checked against the patient's recorded allergies; a
  * match does not block (the doctor may know better) but is returned and kept as `warnings`.
@@ -59,7 +76,7 @@ export async function prescribe(ctx: AppContext, actor: Principal, input: Create
       }
     });
   }
-  const row = await repo.insertPrescription(ctx.db, {
+  const values = {
     id: newId(),
     patientId: input.patient_id,
     prescriberId: actor.userId,
@@ -73,7 +90,16 @@ export async function prescribe(ctx: AppContext, actor: Principal, input: Create
     refills: input.refills ?? 0,
     instructions: input.instructions ?? null,
     warnings: allergyWarnings(input.medication, allergies),
-  });
+  };
+  const row = await auditedChange(
+    ctx,
+    whoOf(actor),
+    (tx) => repo.insertPrescription(tx, values),
+    (created) =>
+      prescriptionEvent('prescription.create', created, {
+        allergy_warnings: created.warnings.length,
+      }),
+  );
   return toPrescriptionDto(row);
 }
 
@@ -85,7 +111,9 @@ export async function loadPrescription(ctx: AppContext, id: string): Promise<Pre
 
 export async function getPrescription(ctx: AppContext, actor: Principal, id: string) {
   requirePermission(actor, 'prescriptions.read');
-  return toPrescriptionDto(await loadPrescription(ctx, id));
+  const row = await loadPrescription(ctx, id);
+  await recordAudit(ctx.db, whoOf(actor), prescriptionEvent('prescription.read', row));
+  return toPrescriptionDto(row);
 }
 
 /** Only the prescriber or an admin changes a prescription, and only while it is active. */
@@ -132,8 +160,21 @@ export async function updatePrescription(
   if (input.duration_days !== undefined) changes.durationDays = input.duration_days;
   if (input.quantity !== undefined) changes.quantity = input.quantity;
   if (input.instructions !== undefined) changes.instructions = input.instructions;
-  const row = await repo.updateActivePrescription(ctx.db, id, changes, current.version);
-  if (!row) throw new AppError('precondition_failed', 'The prescription changed since you read it');
+  const row = await auditedChange(
+    ctx,
+    whoOf(actor),
+    async (tx) => {
+      const updated = await repo.updateActivePrescription(tx, id, changes, current.version);
+      if (!updated) {
+        throw new AppError('precondition_failed', 'The prescription changed since you read it');
+      }
+      return updated;
+    },
+    (updated) =>
+      prescriptionEvent('prescription.update', updated, {
+        fields: Object.keys(input).sort().join(','),
+      }),
+  );
   return toPrescriptionDto(row);
 }
 
@@ -145,11 +186,19 @@ export async function endPrescription(
   reason?: string,
 ) {
   await loadForChange(ctx, actor, id);
-  const row = await repo.updateActivePrescription(ctx.db, id, {
-    status: to,
-    ...(reason === undefined ? {} : { cancelReason: reason }),
-  });
-  if (!row) throw new AppError('conflict', 'The prescription is no longer active');
+  const row = await auditedChange(
+    ctx,
+    whoOf(actor),
+    async (tx) => {
+      const updated = await repo.updateActivePrescription(tx, id, {
+        status: to,
+        ...(reason === undefined ? {} : { cancelReason: reason }),
+      });
+      if (!updated) throw new AppError('conflict', 'The prescription is no longer active');
+      return updated;
+    },
+    (updated) => prescriptionEvent('prescription.transition', updated, { to }),
+  );
   return toPrescriptionDto(row);
 }
 
@@ -169,6 +218,12 @@ export async function listPrescriptions(
     limit,
   });
   const page = toPage(rows, limit, (row) => ({ id: row.id }));
+  await recordAudit(ctx.db, whoOf(actor), {
+    action: 'prescription.list',
+    resourceType: 'prescription',
+    patientIds: page.items.map((row) => row.patientId),
+    details: { count: page.items.length },
+  });
   return { items: page.items.map(toPrescriptionDto), next_cursor: page.next_cursor };
 }
 

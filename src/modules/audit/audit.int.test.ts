@@ -1,0 +1,532 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bearer,
+  buildTestApp,
+  createUser,
+  problemOf,
+  unique,
+  type TestApp,
+  type TestUser,
+} from '../../../test/helpers.js';
+import { auditLog, type AuditRow } from '../../db/schema/audit.js';
+import { patients } from '../../db/schema/patients.js';
+
+/**
+ * SECURITY.md "Audit and logs": every read, change, delete and export of patient data writes one
+ * row (time, actor, role, action, resource, patient, outcome, request id, ip); the table is
+ * append-only and hash-chained; a failed audit write fails the request with 503.
+ */
+let t: TestApp;
+let admin: TestUser;
+let doctor: TestUser;
+let otherDoctor: TestUser;
+let nurse: TestUser;
+let receptionist: TestUser;
+
+beforeAll(async () => {
+  t = await buildTestApp();
+  [admin, doctor, otherDoctor, nurse, receptionist] = await Promise.all([
+    createUser(t.app, 'admin'),
+    createUser(t.app, 'doctor'),
+    createUser(t.app, 'doctor'),
+    createUser(t.app, 'nurse'),
+    createUser(t.app, 'receptionist'),
+  ]);
+});
+afterAll(async () => {
+  await t.close();
+});
+
+async function newPatient(by: TestUser, extra: Record<string, unknown> = {}) {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/patients',
+    headers: bearer(by.accessToken),
+    payload: { first_name: 'Ada', last_name: unique('Audit'), ...extra },
+  });
+  expect(res.statusCode).toBe(201);
+  return res.json<{ id: string; version: number }>();
+}
+
+async function rowsFor(filter: { patientId?: string; actorId?: string; action?: string }) {
+  return t.app.ctx.db
+    .select()
+    .from(auditLog)
+    .where(
+      and(
+        filter.patientId === undefined ? undefined : eq(auditLog.patientId, filter.patientId),
+        filter.actorId === undefined ? undefined : eq(auditLog.actorId, filter.actorId),
+        filter.action === undefined ? undefined : eq(auditLog.action, filter.action),
+      ),
+    )
+    .orderBy(asc(auditLog.seq));
+}
+
+function only(rows: AuditRow[]): AuditRow {
+  expect(rows).toHaveLength(1);
+  return rows[0] as AuditRow;
+}
+
+describe('audit rows for patient data', () => {
+  it('a read records time, actor, role, action, resource, patient, outcome, request id and ip', async () => {
+    const patient = await newPatient(doctor);
+    const before = Date.now();
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/patients/${patient.id}`,
+      headers: { ...bearer(nurse.accessToken), 'x-request-id': 'trace-audit-read-0001' },
+    });
+    expect(res.statusCode).toBe(200);
+    const row = only(await rowsFor({ patientId: patient.id, action: 'patient.read' }));
+    expect(row).toMatchObject({
+      actorId: nurse.id,
+      actorRole: 'nurse',
+      action: 'patient.read',
+      resourceType: 'patient',
+      resourceId: patient.id,
+      patientId: patient.id,
+      outcome: 'success',
+      requestId: 'trace-audit-read-0001',
+      ip: '127.0.0.1',
+    });
+    expect(row.at.getTime()).toBeGreaterThanOrEqual(before - 1_000);
+    expect(row.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('create, update and delete each write one row in the same transaction as the change', async () => {
+    const patient = await newPatient(doctor);
+    const patch = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/patients/${patient.id}`,
+      headers: { ...bearer(doctor.accessToken), 'if-match': `"v${patient.version}"` },
+      payload: { phone: '+48 600 100 200', medical_history: 'asthma' },
+    });
+    expect(patch.statusCode).toBe(200);
+    const del = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/patients/${patient.id}`,
+      headers: bearer(admin.accessToken),
+    });
+    expect(del.statusCode).toBe(204);
+    const actions = (await rowsFor({ patientId: patient.id })).map((r) => [r.action, r.actorId]);
+    expect(actions).toEqual([
+      ['patient.create', doctor.id],
+      ['patient.update', doctor.id],
+      ['patient.delete', admin.id],
+    ]);
+    const update = only(await rowsFor({ patientId: patient.id, action: 'patient.update' }));
+    // Which fields changed, never their values.
+    expect(update.details).toEqual({ fields: 'medical_history,phone' });
+    expect(JSON.stringify(update)).not.toContain('asthma');
+  });
+
+  it('a refused change (412) writes no change row', async () => {
+    const patient = await newPatient(doctor);
+    const res = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/patients/${patient.id}`,
+      headers: { ...bearer(doctor.accessToken), 'if-match': '"999"' },
+      payload: { phone: '+48 600 100 201' },
+    });
+    expect(res.statusCode).toBe(412);
+    expect(await rowsFor({ patientId: patient.id, action: 'patient.update' })).toHaveLength(0);
+  });
+
+  it('a list records which patients it returned; an export records the export', async () => {
+    const surname = unique('Listed');
+    const a = await newPatient(doctor, { last_name: surname });
+    const b = await newPatient(doctor, { last_name: surname, first_name: 'Bob' });
+    const list = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/patients?q=${surname}`,
+      headers: bearer(receptionist.accessToken),
+    });
+    expect(list.statusCode).toBe(200);
+    const listed = await t.app.ctx.db
+      .select()
+      .from(auditLog)
+      .where(
+        and(
+          eq(auditLog.actorId, receptionist.id),
+          eq(auditLog.action, 'patient.list'),
+          sql`${auditLog.patientIds} @> array[${a.id}, ${b.id}]::uuid[]`,
+        ),
+      );
+    expect(only(listed).details).toEqual({ count: 2, search: true });
+
+    const csv = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/patients/export.csv',
+      headers: bearer(nurse.accessToken),
+    });
+    expect(csv.statusCode).toBe(200);
+    const exported = only(await rowsFor({ actorId: nurse.id, action: 'patient.export' }));
+    expect(exported.details).toEqual({ format: 'csv', medical_fields: true });
+  });
+
+  it('visit notes, appointments and prescriptions are audited as patient data', async () => {
+    const patient = await newPatient(doctor);
+    const headers = bearer(doctor.accessToken);
+    const note = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/patients/${patient.id}/notes`,
+      headers,
+      payload: { content: 'Seen today', visit_type: 'regular' },
+    });
+    expect(note.statusCode).toBe(201);
+    await t.app.inject({ method: 'GET', url: `/api/v1/patients/${patient.id}/notes`, headers });
+    const startsAt = new Date(Date.now() + 86_400_000 * 3).toISOString();
+    const booked = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/appointments',
+      headers,
+      payload: { patient_id: patient.id, doctor_id: doctor.id, starts_at: startsAt },
+    });
+    expect(booked.statusCode).toBe(201);
+    const appointmentId = booked.json<{ id: string }>().id;
+    await t.app.inject({ method: 'GET', url: `/api/v1/appointments/${appointmentId}`, headers });
+    await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/appointments/${appointmentId}.ics`,
+      headers,
+    });
+    await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/appointments/${appointmentId}/confirm`,
+      headers,
+    });
+    const rx = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/prescriptions',
+      headers,
+      payload: {
+        patient_id: patient.id,
+        medication: 'Amoxicillin',
+        dosage: '500 mg',
+        frequency: 'every 8 hours',
+      },
+    });
+    expect(rx.statusCode).toBe(201);
+    const rxId = rx.json<{ id: string }>().id;
+    await t.app.inject({ method: 'GET', url: `/api/v1/prescriptions/${rxId}`, headers });
+    await t.app.inject({ method: 'GET', url: `/api/v1/prescriptions/${rxId}/pdf`, headers });
+    await t.app.inject({ method: 'POST', url: `/api/v1/prescriptions/${rxId}/complete`, headers });
+
+    const actions = (await rowsFor({ patientId: patient.id })).map((r) => r.action);
+    expect(actions).toEqual([
+      'patient.create',
+      'visit_note.create',
+      'visit_note.list',
+      'appointment.create',
+      'appointment.read',
+      'appointment.export',
+      'appointment.transition',
+      'prescription.create',
+      'prescription.read',
+      'prescription.export',
+      'prescription.transition',
+    ]);
+  });
+
+  it('a refused permission is recorded as access.denied', async () => {
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/prescriptions',
+      headers: bearer(receptionist.accessToken),
+    });
+    expect(res.statusCode).toBe(403);
+    const denied = await rowsFor({ actorId: receptionist.id, action: 'access.denied' });
+    expect(denied.at(-1)).toMatchObject({
+      outcome: 'denied',
+      resourceId: 'GET /api/v1/prescriptions',
+      details: { permission: 'prescriptions.read' },
+    });
+  });
+});
+
+describe('no unaudited access: a failed audit write fails the request (503)', () => {
+  // A trigger that refuses audit rows of one actor only, so other tests are unaffected.
+  async function breakAuditFor(userId: string) {
+    const fn = `fail_audit_${userId.replace(/-/g, '')}`;
+    await t.app.ctx.db.execute(
+      sql.raw(`create function ${fn}() returns trigger language plpgsql as $$
+        begin
+          if new.actor_id = '${userId}' then raise exception 'audit storage failure'; end if;
+          return new;
+        end $$`),
+    );
+    await t.app.ctx.db.execute(
+      sql.raw(
+        `create trigger ${fn} before insert on audit_log for each row execute function ${fn}()`,
+      ),
+    );
+  }
+
+  it('a read answers 503 with Retry-After and no patient data', async () => {
+    const victim = await createUser(t.app, 'doctor');
+    const patient = await newPatient(doctor, { phone: '+48 600 999 111' });
+    await breakAuditFor(victim.id);
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/patients/${patient.id}`,
+      headers: bearer(victim.accessToken),
+    });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(problemOf(res).code).toBe('audit_unavailable');
+    expect(res.body).not.toContain('600 999 111');
+  });
+
+  it('a create answers 503 and leaves nothing behind', async () => {
+    const victim = await createUser(t.app, 'doctor');
+    await breakAuditFor(victim.id);
+    const surname = unique('Unaudited');
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/patients',
+      headers: bearer(victim.accessToken),
+      payload: { first_name: 'Nora', last_name: surname },
+    });
+    expect(res.statusCode).toBe(503);
+    expect(problemOf(res).code).toBe('audit_unavailable');
+    const stored = await t.app.ctx.db.select().from(patients).where(eq(patients.lastName, surname));
+    expect(stored).toHaveLength(0);
+  });
+});
+
+describe('/admin/audit', () => {
+  it('filters by actor, patient, action and outcome, newest first, with cursor pages', async () => {
+    const reader = await createUser(t.app, 'nurse');
+    const patient = await newPatient(doctor);
+    for (let i = 0; i < 3; i++) {
+      await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/patients/${patient.id}`,
+        headers: bearer(reader.accessToken),
+      });
+    }
+    const url = `/api/v1/admin/audit?actor_id=${reader.id}&patient_id=${patient.id}&action=patient.read&outcome=success&limit=2`;
+    const first = await t.app.inject({ method: 'GET', url, headers: bearer(admin.accessToken) });
+    expect(first.statusCode).toBe(200);
+    const page1 = first.json<{ items: { seq: number; actor_id: string }[]; next_cursor: string }>();
+    expect(page1.items).toHaveLength(2);
+    expect(page1.items[0]?.seq).toBeGreaterThan(page1.items[1]?.seq ?? Infinity);
+    expect(page1.next_cursor).toEqual(expect.any(String));
+    const second = await t.app.inject({
+      method: 'GET',
+      url: `${url}&cursor=${page1.next_cursor}`,
+      headers: bearer(admin.accessToken),
+    });
+    const page2 = second.json<{ items: { actor_id: string }[]; next_cursor: string | null }>();
+    expect(page2.items).toHaveLength(1);
+    expect(page2.next_cursor).toBeNull();
+    expect([...page1.items, ...page2.items].every((i) => i.actor_id === reader.id)).toBe(true);
+  });
+
+  it('filters by time', async () => {
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/admin/audit?from=${encodeURIComponent(future)}`,
+      headers: bearer(admin.accessToken),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json<{ items: unknown[] }>().items).toEqual([]);
+  });
+
+  it('is admin-only, refuses bad filters and bad cursors with 400', async () => {
+    for (const user of [doctor, nurse, receptionist]) {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/admin/audit',
+        headers: bearer(user.accessToken),
+      });
+      expect(res.statusCode).toBe(403);
+    }
+    for (const query of [
+      'action=patient.steal',
+      'outcome=maybe',
+      'cursor=eyJzIjoieCJ9',
+      'actor_id=1',
+    ]) {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/admin/audit?${query}`,
+        headers: bearer(admin.accessToken),
+      });
+      expect(res.statusCode, query).toBe(400);
+    }
+  });
+});
+
+describe('/patients/{id}/access-log', () => {
+  it("shows who read or changed the record to an admin and to the patient's doctor", async () => {
+    const patient = await newPatient(admin, { assigned_doctor_id: doctor.id });
+    await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/patients/${patient.id}`,
+      headers: bearer(nurse.accessToken),
+    });
+    for (const viewer of [admin, doctor]) {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/patients/${patient.id}/access-log`,
+        headers: bearer(viewer.accessToken),
+      });
+      expect(res.statusCode).toBe(200);
+      const items = res.json<{
+        items: { action: string; actor_id: string; actor_role: string }[];
+      }>().items;
+      expect(items).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            action: 'patient.read',
+            actor_id: nurse.id,
+            actor_role: 'nurse',
+          }),
+          expect.objectContaining({ action: 'patient.create', actor_id: admin.id }),
+        ]),
+      );
+    }
+  });
+
+  it('includes lists that returned the patient', async () => {
+    const surname = unique('Seen');
+    const patient = await newPatient(admin, { last_name: surname });
+    await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/patients?q=${surname}`,
+      headers: bearer(receptionist.accessToken),
+    });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/patients/${patient.id}/access-log`,
+      headers: bearer(admin.accessToken),
+    });
+    expect(res.json<{ items: { action: string; actor_id: string }[] }>().items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'patient.list', actor_id: receptionist.id }),
+      ]),
+    );
+  });
+
+  it('refuses other doctors (403), other roles (403) and unknown patients (404)', async () => {
+    const patient = await newPatient(admin, { assigned_doctor_id: doctor.id });
+    const url = `/api/v1/patients/${patient.id}/access-log`;
+    for (const user of [otherDoctor, nurse, receptionist]) {
+      const res = await t.app.inject({ method: 'GET', url, headers: bearer(user.accessToken) });
+      expect(res.statusCode).toBe(403);
+    }
+    const missing = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/patients/01900000-0000-7000-8000-000000000000/access-log',
+      headers: bearer(admin.accessToken),
+    });
+    expect(missing.statusCode).toBe(404);
+  });
+});
+
+describe('the trail is append-only and chained', () => {
+  it('the database refuses UPDATE, DELETE and TRUNCATE', async () => {
+    await newPatient(doctor);
+    for (const statement of [
+      'update audit_log set outcome = outcome',
+      'delete from audit_log',
+      'truncate audit_log',
+    ]) {
+      await expect(t.app.ctx.db.execute(sql.raw(statement))).rejects.toMatchObject({
+        cause: { message: expect.stringMatching(/append-only/) },
+      });
+    }
+  });
+
+  it('concurrent writers still form one unbroken chain', async () => {
+    const patient = await newPatient(doctor);
+    const reads = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        t.app.inject({
+          method: 'GET',
+          url: `/api/v1/patients/${patient.id}`,
+          headers: bearer(nurse.accessToken),
+        }),
+      ),
+    );
+    expect(reads.every((r) => r.statusCode === 200)).toBe(true);
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/admin/audit/verify',
+      headers: bearer(admin.accessToken),
+    });
+    expect(res.json()).toMatchObject({ ok: true, first_broken_seq: null, reason: null });
+    expect(res.json<{ rows_checked: number }>().rows_checked).toBeGreaterThan(30);
+  });
+});
+
+describe('verify finds tampering done behind the triggers', () => {
+  // Each case gets its own database: a tampered chain stays broken.
+  async function tamperedApp(tamper: string) {
+    const own = await buildTestApp();
+    try {
+      const boss = await createUser(own.app, 'admin');
+      const res = await own.app.inject({
+        method: 'POST',
+        url: '/api/v1/patients',
+        headers: bearer(boss.accessToken),
+        payload: { first_name: 'Tam', last_name: 'Pered' },
+      });
+      const id = res.json<{ id: string }>().id;
+      for (let i = 0; i < 3; i++) {
+        await own.app.inject({
+          method: 'GET',
+          url: `/api/v1/patients/${id}`,
+          headers: bearer(boss.accessToken),
+        });
+      }
+      const [target] = await own.app.ctx.db
+        .select({ seq: auditLog.seq })
+        .from(auditLog)
+        .where(eq(auditLog.action, 'patient.read'))
+        .orderBy(asc(auditLog.seq))
+        .limit(1);
+      const seq = target?.seq ?? 0;
+      // What an attacker with database access would do: switch the triggers off, then edit.
+      await own.app.ctx.db.transaction(async (tx) => {
+        await tx.execute(sql`set local session_replication_role = replica`);
+        for (const statement of tamper.split(';')) {
+          await tx.execute(sql.raw(statement.replace('$SEQ', String(seq))));
+        }
+      });
+      const verify = await own.app.inject({
+        method: 'GET',
+        url: '/api/v1/admin/audit/verify',
+        headers: bearer(boss.accessToken),
+      });
+      return {
+        seq,
+        result: verify.json<{ ok: boolean; first_broken_seq: number; reason: string }>(),
+      };
+    } finally {
+      await own.close();
+    }
+  }
+
+  it('a modified row is a hash mismatch at that row', async () => {
+    const { seq, result } = await tamperedApp(
+      "update audit_log set actor_role = 'guest' where seq = $SEQ",
+    );
+    expect(result).toMatchObject({ ok: false, first_broken_seq: seq, reason: 'hash_mismatch' });
+  });
+
+  it('a deleted row breaks the link of the row after it', async () => {
+    const { seq, result } = await tamperedApp('delete from audit_log where seq = $SEQ');
+    expect(result).toMatchObject({ ok: false, first_broken_seq: seq + 1, reason: 'chain_break' });
+  });
+
+  it('a row rewritten with a recomputed hash still breaks the next link', async () => {
+    const { seq, result } = await tamperedApp(
+      "update audit_log set ip = '10.6.6.6' where seq = $SEQ; update audit_log a set hash = audit_row_hash(a) where seq = $SEQ",
+    );
+    expect(result).toMatchObject({ ok: false, first_broken_seq: seq + 1, reason: 'chain_break' });
+  });
+});
