@@ -52,10 +52,16 @@ export function testClock(): Clock & { advance(ms: number): void } {
   };
 }
 
+export interface TestAppOptions extends BuildOptions {
+  /** Rewrites the per-file PostgreSQL URL the app uses (the outage tests put a proxy between). */
+  routeDatabaseUrl?: (url: string) => string;
+}
+
 export async function buildTestApp(
   env: Record<string, string> = {},
-  options: BuildOptions = {},
+  options: TestAppOptions = {},
 ): Promise<TestApp> {
+  const { routeDatabaseUrl, ...buildOptions } = options;
   const pgBase = process.env.TEST_DATABASE_URL;
   const database = pgBase ? await createPgDatabase(pgBase) : undefined;
   const config = loadConfig({
@@ -65,11 +71,11 @@ export async function buildTestApp(
     JWT_SECRET: testSecret,
     // Many tests share one client address; the rate-limit tests switch it back on.
     RATE_LIMIT_ENABLED: 'false',
-    ...(database ? { DATABASE_URL: database.url } : {}),
+    ...(database ? { DATABASE_URL: routeDatabaseUrl?.(database.url) ?? database.url } : {}),
     ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
     ...env,
   });
-  const app = await buildApp(config, { logger: false, ...options });
+  const app = await buildApp(config, { logger: false, ...buildOptions });
   return {
     app,
     config,

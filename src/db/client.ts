@@ -8,10 +8,10 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import pg from 'pg';
 import type { Config } from '../config.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { migrationsFolder } from './paths.js';
+import { connectPgClient, createPgPool } from './pg-pool.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -46,7 +46,20 @@ export type DatabaseOptions = Pick<
   | 'dbConnectTimeoutMs'
   | 'dbQueryTimeoutMs'
   | 'dbStatementTimeoutMs'
+  | 'dbJobTimeoutMs'
 >;
+
+/**
+ * The options for a job (a CLI command such as seed or create-admin): the request timeouts,
+ * tuned to fail fast during an outage, are raised to DB_JOB_TIMEOUT_MS.
+ */
+export function jobDatabaseOptions(options: DatabaseOptions): DatabaseOptions {
+  return {
+    ...options,
+    dbQueryTimeoutMs: options.dbJobTimeoutMs,
+    dbStatementTimeoutMs: options.dbJobTimeoutMs,
+  };
+}
 
 /** PostgreSQL when DATABASE_URL is set, otherwise PGlite in DATA_DIR ("memory://" for tests). */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -85,17 +98,13 @@ async function openPglite(dataDir: string): Promise<Database> {
 }
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
-  const pool = new pg.Pool({
-    connectionString: url,
+  const pool = createPgPool(url, {
     max: options.dbPoolMax,
-    connectionTimeoutMillis: options.dbConnectTimeoutMs,
-    query_timeout: options.dbQueryTimeoutMs,
-    statement_timeout: options.dbStatementTimeoutMs,
-    idle_in_transaction_session_timeout: options.dbStatementTimeoutMs,
-    application_name: 'medcore',
+    applicationName: 'medcore',
+    connectMs: options.dbConnectTimeoutMs,
+    queryMs: options.dbQueryTimeoutMs,
+    statementMs: options.dbStatementTimeoutMs,
   });
-  // An idle client losing its server must not crash the process; the next query reconnects.
-  pool.on('error', () => undefined);
   const db = drizzlePg(pool, { schema }) as unknown as Db;
   return {
     db,
@@ -104,14 +113,21 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
       await pool.query('select 1');
     },
     async migrate() {
-      // Several instances may start at once: one migrates, the others wait for the lock.
-      const client = await pool.connect();
+      // Its own connection with the job timeouts: a migration (or waiting for another instance's
+      // migration, below) may take far longer than the request timeouts allow.
+      const client = await connectPgClient(url, {
+        applicationName: 'medcore-migrate',
+        connectMs: options.dbConnectTimeoutMs,
+        queryMs: options.dbJobTimeoutMs,
+        statementMs: options.dbJobTimeoutMs,
+      });
       try {
+        // Several instances may start at once: one migrates, the others wait for the lock.
         await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
         await migratePg(drizzlePg(client, { schema }), { migrationsFolder });
       } finally {
         await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => 0);
-        client.release();
+        await client.end().catch(() => undefined);
       }
     },
     close: once(() => pool.end()),

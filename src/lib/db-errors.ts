@@ -1,9 +1,12 @@
-/** Reads the SQLSTATE of a database error, looking through Drizzle's wrapper (`cause`). */
+/**
+ * Reads the SQLSTATE of a database error, looking through Drizzle's wrapper (`cause`). No
+ * SQLSTATE class starts with E, so Node's five-letter socket codes (EPIPE) are not taken for one.
+ */
 export function sqlState(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current !== null && typeof current === 'object'; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    if (typeof code === 'string' && /^[0-9A-DF-Z][0-9A-Z]{4}$/.test(code)) return code;
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
@@ -13,15 +16,26 @@ export function isUniqueViolation(error: unknown): boolean {
   return sqlState(error) === '23505';
 }
 
+// What node-postgres and Node's sockets say when the server is down, restarting, frozen or
+// unreachable. Each of these means "try again later", never a bug in the request.
 const unavailableMessages = [
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
   'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  // "... unexpectedly" (server gone) and "... due to connection timeout" (frozen server).
   'Connection terminated',
+  // Waiting for a free pooled connection took longer than DB_CONNECT_TIMEOUT_MS.
   'timeout exceeded when trying to connect',
+  // No answer within DB_QUERY_TIMEOUT_MS.
   'Query read timeout',
   'Client has encountered a connection error',
+  'Client was closed and is not queryable',
+  // Shutdown has closed the pool while a request was still running.
+  'Cannot use a pool after calling end on the pool',
 ];
 
 /** True when the database could not be reached or answered too slowly: a 503, not a 500. */

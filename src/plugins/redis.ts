@@ -13,7 +13,11 @@ export async function createRedis(url: string, waitMs = 2_000): Promise<Redis> {
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
     commandTimeout: 500,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    // A frozen Redis (connected, silent) is dropped and reconnected: without this the timed-out
+    // commands stay queued on the socket and later replies would be matched to the wrong ones.
+    socketTimeout: 500,
+    // Retry at least every second, so features return within about 1 s of Redis coming back.
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
   });
   // Connection errors are reported by readiness; an unhandled 'error' event would crash the process.
   redis.on('error', () => undefined);
