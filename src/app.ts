@@ -3,7 +3,9 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import { openDatabase, type Database } from './db/client.js';
+import { createBackgroundTasks } from './lib/background.js';
 import { systemClock, type Clock } from './lib/clock.js';
+import { createMailer } from './lib/mailer.js';
 import { loggerOptions } from './logger.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { TokenPairSchema } from './modules/auth/auth.schemas.js';
@@ -15,7 +17,7 @@ import { appointmentsRoutes } from './modules/appointments/appointments.routes.j
 import { PrescriptionSchema } from './modules/prescriptions/prescriptions.schemas.js';
 import { prescriptionsRoutes } from './modules/prescriptions/prescriptions.routes.js';
 import { ProblemSchema } from './lib/schema.js';
-import { resolveJwtSecret } from './modules/auth/secret.js';
+import { resolveJwtSecret, resolveMfaKey } from './modules/auth/secret.js';
 import { createTokenSigner } from './modules/auth/tokens.js';
 import { healthRoutes, type Lifecycle } from './modules/health/health.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
@@ -25,6 +27,7 @@ import { errorsPlugin, rawProblemHandler } from './plugins/errors.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { createRedis } from './plugins/redis.js';
 import { requestContextPlugin, requestIdFor } from './plugins/request-context.js';
+import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { securityPlugin } from './plugins/security.js';
 import { installValidators } from './plugins/validation.js';
 
@@ -88,7 +91,13 @@ export async function buildApp(
 
   const database = await openDatabase(config);
   let redis: Redis | undefined;
+  const background = createBackgroundTasks();
+  const mailer = createMailer(config);
   app.addHook('onClose', async () => {
+    // Background work (reset emails) may still need the database and the mailer; it gets a
+    // few seconds, inside the 10 s shutdown budget.
+    await background.drain(5_000);
+    mailer.close();
     redis?.disconnect();
     await database.close();
   });
@@ -108,6 +117,9 @@ export async function buildApp(
         audience: config.jwtAudience,
         accessTtlS: config.accessTokenTtlS,
       }),
+      mfaKey: resolveMfaKey(config, secret),
+      mailer,
+      background,
     };
     const lifecycle: Lifecycle = { shuttingDown: false };
     app.decorate('ctx', ctx);
@@ -117,6 +129,10 @@ export async function buildApp(
     await app.register(errorsPlugin);
     await app.register(requestContextPlugin);
     await app.register(securityPlugin, { config });
+    // Before authentication, so over-limit callers are refused before any token or database work.
+    if (config.rateLimitEnabled) {
+      await app.register(rateLimitPlugin, { config, redis, tokens: ctx.tokens });
+    }
     await app.register(authPlugin, { ctx });
     await app.register(openapiPlugin, { config });
 

@@ -2,10 +2,12 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type { AppContext } from './context.js';
-import { openDatabase } from './db/client.js';
+import { jobDatabaseOptions, openDatabase } from './db/client.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
+import { createBackgroundTasks } from './lib/background.js';
 import { systemClock } from './lib/clock.js';
 import { AppError } from './lib/errors.js';
+import { createMailer } from './lib/mailer.js';
 import { createTokenSigner } from './modules/auth/tokens.js';
 import { seedDemoPractice } from './seed/demo.js';
 import { seedStaff, type SeededAccount } from './seed/staff.js';
@@ -37,7 +39,8 @@ function printAccounts(accounts: SeededAccount[], noneMessage: string): void {
 
 /** A context for commands that run use cases without HTTP (no tokens are signed here). */
 async function withContext<T>(config: Config, run: (ctx: AppContext) => Promise<T>): Promise<T> {
-  const database = await openDatabase(config);
+  // Commands are jobs (seeding thousands of rows), not requests: the long timeouts apply.
+  const database = await openDatabase(jobDatabaseOptions(config));
   try {
     await database.migrate();
     const ctx: AppContext = {
@@ -50,6 +53,11 @@ async function withContext<T>(config: Config, run: (ctx: AppContext) => Promise<
         audience: '',
         accessTtlS: 60,
       }),
+      // Commands never seal or open MFA secrets; like the signer above, this only fills the slot.
+      mfaKey: 'x'.repeat(32),
+      // Commands send no mail and start no background work; these only satisfy the context.
+      mailer: createMailer(config),
+      background: createBackgroundTasks(),
     };
     return await run(ctx);
   } finally {
@@ -65,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
       await startServer(config);
       return -1; // keep running
     case 'migrate': {
-      const database = await openDatabase(config);
+      const database = await openDatabase(jobDatabaseOptions(config));
       try {
         await database.migrate();
       } finally {

@@ -25,9 +25,10 @@ describe('loadConfig defaults', () => {
       databaseUrl: undefined,
       dataDir: './data',
       dbPoolMax: 10,
-      dbConnectTimeoutMs: 5_000,
-      dbQueryTimeoutMs: 10_000,
-      dbStatementTimeoutMs: 10_000,
+      dbConnectTimeoutMs: 1_000,
+      dbQueryTimeoutMs: 1_500,
+      dbStatementTimeoutMs: 1_500,
+      dbJobTimeoutMs: 3_600_000,
       migrateOnStart: true,
       redisUrl: undefined,
       jwtSecret: undefined,
@@ -48,6 +49,21 @@ describe('loadConfig defaults', () => {
       workdayEnd: '17:00',
       workdays: [1, 2, 3, 4, 5],
       slotStepMinutes: 15,
+      mfaEncryptionKey: undefined,
+      mfaIssuer: 'MedCore',
+      lockoutThreshold: 5,
+      lockoutWindowS: 900,
+      lockoutBaseS: 60,
+      lockoutMaxS: 900,
+      rateLimitEnabled: true,
+      rateLimitAuthPerMin: 60,
+      rateLimitPerMin: 600,
+      rateLimitWindowMs: 60_000,
+      rateLimitKeyPrefix: 'medcore:rl:',
+      passwordResetTtlS: 1_800,
+      smtpUrl: undefined,
+      emailFrom: 'MedCore <no-reply@medcore.local>',
+      publicUrl: 'http://127.0.0.1:8000',
     });
   });
 
@@ -63,6 +79,9 @@ describe('loadConfig defaults', () => {
     const config = loadConfig({
       NODE_ENV: 'production',
       JWT_SECRET: `  ${secret}  `,
+      MFA_ENCRYPTION_KEY: secret,
+      SMTP_URL: 'smtps://mail.example.test:465',
+      PUBLIC_URL: 'https://clinic.example.test',
       PORT: ' 0 ',
       HOST: '0.0.0.0',
       LOG_LEVEL: 'silent',
@@ -91,6 +110,9 @@ describe('loadConfig defaults', () => {
       accessTokenTtlS: 60,
       refreshTokenTtlS: 3600,
       refreshTokenAbsoluteTtlS: 3600,
+      mfaEncryptionKey: secret,
+      smtpUrl: 'smtps://mail.example.test:465',
+      publicUrl: 'https://clinic.example.test',
     });
   });
 
@@ -125,6 +147,7 @@ describe('loadConfig rejects bad values with a ConfigError naming the key', () =
     ['DB_CONNECT_TIMEOUT_MS', { DB_CONNECT_TIMEOUT_MS: '99' }],
     ['DB_QUERY_TIMEOUT_MS', { DB_QUERY_TIMEOUT_MS: 'ten' }],
     ['DB_STATEMENT_TIMEOUT_MS', { DB_STATEMENT_TIMEOUT_MS: '600001' }],
+    ['DB_JOB_TIMEOUT_MS', { DB_JOB_TIMEOUT_MS: '999' }],
     ['ACCESS_TOKEN_TTL_S', { ACCESS_TOKEN_TTL_S: '59' }],
     ['ACCESS_TOKEN_TTL_S', { ACCESS_TOKEN_TTL_S: '86401' }],
     ['REFRESH_TOKEN_TTL_S', { REFRESH_TOKEN_TTL_S: '299' }],
@@ -146,6 +169,12 @@ describe('loadConfig rejects bad values with a ConfigError naming the key', () =
     ['JWT_SECRET', { JWT_SECRET: 'x'.repeat(31) }],
     ['JWT_SECRET', { JWT_SECRET: `  ${'x'.repeat(31)}  ` }],
     ['JWT_SECRET', { NODE_ENV: 'production' }],
+    ['MFA_ENCRYPTION_KEY', { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }],
+    ['MFA_ENCRYPTION_KEY', { MFA_ENCRYPTION_KEY: 'too-short' }],
+    ['LOCKOUT_MAX_S', { LOCKOUT_BASE_S: '600', LOCKOUT_MAX_S: '60' }],
+    ['RATE_LIMIT_PER_MIN', { RATE_LIMIT_PER_MIN: '0' }],
+    ['SMTP_URL', { SMTP_URL: 'http://mail.example.test' }],
+    ['PUBLIC_URL', { PUBLIC_URL: 'ftp://clinic.example.test' }],
     [
       'REFRESH_TOKEN_ABSOLUTE_TTL_S',
       { REFRESH_TOKEN_TTL_S: '7200', REFRESH_TOKEN_ABSOLUTE_TTL_S: '3600' },
@@ -180,7 +209,10 @@ describe('loadConfig rejects bad values with a ConfigError naming the key', () =
   it('does not require JWT_SECRET outside production', () => {
     expect(loadConfig({ NODE_ENV: 'test' }).jwtSecret).toBeUndefined();
     expect(loadConfig({ NODE_ENV: 'development' }).jwtSecret).toBeUndefined();
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret }).jwtSecret).toBe(secret);
+    expect(
+      loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, MFA_ENCRYPTION_KEY: secret })
+        .jwtSecret,
+    ).toBe(secret);
   });
 });
 

@@ -145,6 +145,11 @@ export function loadConfig(env: Env = process.env) {
     throw new ConfigError('MFA_ENCRYPTION_KEY', 'is required when NODE_ENV=production');
   }
 
+  const lockoutBaseS = int(env, 'LOCKOUT_BASE_S', 60, 1, 86_400);
+  const lockoutMaxS = int(env, 'LOCKOUT_MAX_S', 900, 1, 86_400);
+  if (lockoutMaxS < lockoutBaseS)
+    throw new ConfigError('LOCKOUT_MAX_S', 'must be >= LOCKOUT_BASE_S');
+
   const workdayStart = timeOfDay(env, 'WORKDAY_START', '09:00');
   const workdayEnd = timeOfDay(env, 'WORKDAY_END', '17:00');
   if (workdayEnd <= workdayStart)
@@ -158,9 +163,13 @@ export function loadConfig(env: Env = process.env) {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: str(env, 'DATA_DIR', './data'),
     dbPoolMax: int(env, 'DB_POOL_MAX', 10, 1, 500),
-    dbConnectTimeoutMs: int(env, 'DB_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000),
-    dbQueryTimeoutMs: int(env, 'DB_QUERY_TIMEOUT_MS', 10_000, 100, 600_000),
-    dbStatementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
+    // Request timeouts are short so that a down or frozen database answers 503 within 2 s
+    // (SECURITY.md, Resilience) instead of piling up requests; they also bound the wait for a
+    // free pooled connection. Jobs (migrations, CLI commands) use DB_JOB_TIMEOUT_MS instead.
+    dbConnectTimeoutMs: int(env, 'DB_CONNECT_TIMEOUT_MS', 1_000, 100, 120_000),
+    dbQueryTimeoutMs: int(env, 'DB_QUERY_TIMEOUT_MS', 1_500, 100, 600_000),
+    dbStatementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 1_500, 100, 600_000),
+    dbJobTimeoutMs: int(env, 'DB_JOB_TIMEOUT_MS', 3_600_000, 1_000, 86_400_000),
     migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     jwtSecret,
@@ -186,11 +195,15 @@ export function loadConfig(env: Env = process.env) {
     mfaIssuer: str(env, 'MFA_ISSUER', 'MedCore'),
     lockoutThreshold: int(env, 'LOCKOUT_THRESHOLD', 5, 1, 100),
     lockoutWindowS: int(env, 'LOCKOUT_WINDOW_S', 900, 10, 86_400),
-    lockoutBaseS: int(env, 'LOCKOUT_BASE_S', 60, 1, 86_400),
-    lockoutMaxS: int(env, 'LOCKOUT_MAX_S', 900, 1, 86_400),
+    lockoutBaseS,
+    lockoutMaxS,
     rateLimitEnabled: bool(env, 'RATE_LIMIT_ENABLED', true),
     rateLimitAuthPerMin: int(env, 'RATE_LIMIT_AUTH_PER_MIN', 60, 1, 1_000_000),
     rateLimitPerMin: int(env, 'RATE_LIMIT_PER_MIN', 600, 1, 1_000_000),
+    // The budgets above apply per window; a shorter window exists for tests, not production.
+    rateLimitWindowMs: int(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 1_000, 3_600_000),
+    // Namespaces the counters in Redis, so deployments (or test runs) sharing one Redis stay apart.
+    rateLimitKeyPrefix: str(env, 'RATE_LIMIT_KEY_PREFIX', 'medcore:rl:'),
     passwordResetTtlS: int(env, 'PASSWORD_RESET_TTL_S', 1_800, 60, 86_400),
     // Email: SMTP when SMTP_URL is set; otherwise messages are written to DATA_DIR/outbox.
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),

@@ -1,6 +1,8 @@
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
+import type { BackgroundTasks } from './lib/background.js';
 import type { Clock } from './lib/clock.js';
+import type { Mailer } from './lib/mailer.js';
 import type { TokenSigner } from './modules/auth/tokens.js';
 
 /** What every use case may depend on; built once in buildApp and passed explicitly. */
@@ -9,6 +11,11 @@ export interface AppContext {
   readonly db: Db;
   readonly clock: Clock;
   readonly tokens: TokenSigner;
+  /** Seals TOTP secrets and keys backup-code hashes (MFA_ENCRYPTION_KEY or derived; secret.ts). */
+  readonly mfaKey: string;
+  readonly mailer: Mailer;
+  /** Work started by a request but not awaited by it (drained before the database closes). */
+  readonly background: BackgroundTasks;
 }
 
 /** Facts about the HTTP request that use cases record (sessions, later the audit trail). */

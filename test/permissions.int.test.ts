@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../src/db/schema/users.js';
 import { permissionTable, type Access } from '../src/lib/permissions.js';
@@ -133,6 +134,33 @@ const routeTable: Record<string, RouteCase> = {
     sample: (_app, caller) => ({
       payload: { current_password: caller.password, new_password: 'a brand new passphrase 9' },
     }),
+  },
+  'POST /api/v1/auth/mfa/verify': { access: 'public' },
+  'POST /api/v1/auth/mfa/totp/setup': { access: 'self.manage', allowedStatus: 200 },
+  'POST /api/v1/auth/mfa/totp/enable': {
+    access: 'self.manage',
+    allowedStatus: 200,
+    // A pending secret from setup, and the code an authenticator app would show for it now.
+    sample: async (app, caller) => {
+      const setup = await app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/mfa/totp/setup',
+        headers: bearer(caller.accessToken),
+      });
+      const secret = Secret.fromBase32(setup.json<{ secret: string }>().secret);
+      return { payload: { code: new TOTP({ secret }).generate() } };
+    },
+  },
+  // MFA is off for a fresh caller: a permitted role gets past the gate to a 409.
+  'POST /api/v1/auth/mfa/totp/disable': {
+    access: 'self.manage',
+    allowedStatus: 409,
+    sample: (_app, caller) => ({ payload: { password: caller.password, code: '123456' } }),
+  },
+  'POST /api/v1/admin/users/{id}/unlock': {
+    access: 'users.manage',
+    allowedStatus: 204,
+    sample: async (app) => ({ params: { id: await newTarget(app) } }),
   },
   'GET /api/v1/users/me': { access: 'self.manage', allowedStatus: 200 },
   'PATCH /api/v1/users/me': {

@@ -10,7 +10,7 @@ export const permissionTable = {
   'self.manage': ['admin', 'doctor', 'nurse', 'receptionist', 'user', 'guest'],
   /** Active doctors list and their public profiles, for booking screens. */
   'doctors.read': ['admin', 'doctor', 'nurse', 'receptionist'],
-  /** User administration: list, create, read, change, deactivate any account. */
+  /** User administration: list, create, read, change, deactivate, unlock any account. */
   'users.manage': ['admin'],
   /** Patients' demographics and contacts (read and write); favourites, groups, stats, export. */
   'patients.manage': ['admin', 'doctor', 'nurse', 'receptionist'],
@@ -28,7 +28,7 @@ export const permissionTable = {
   'prescriptions.read': ['admin', 'doctor', 'nurse'],
   /** Who viewed or changed a patient's record: admins, and the assigned doctor (service check). */
   'patients.access_log.read': ['admin', 'doctor'],
-  /** The audit trail, its verification, lockout release and system figures. */
+  /** The audit trail, its verification and system figures. */
   'audit.read': ['admin'],
   /** Prescribe: doctors only. */
   'prescriptions.create': ['doctor'],

@@ -34,7 +34,16 @@ export const securityPlugin = fp(async (app: FastifyInstance, opts: { config: Co
       'Idempotency-Key',
       'X-Request-Id',
     ],
-    exposedHeaders: ['ETag', 'X-Request-Id', 'Retry-After', 'Location'],
+    // Browser clients may read the rate-limit budget to back off before a 429.
+    exposedHeaders: [
+      'ETag',
+      'X-Request-Id',
+      'Retry-After',
+      'Location',
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+    ],
     maxAge: 600,
   });
 });

@@ -1,6 +1,8 @@
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
+import { decodeJwt } from 'jose';
+import { auditLog } from '../../db/schema/audit.js';
 import { users } from '../../db/schema/users.js';
 import {
   bearer,
@@ -346,5 +348,96 @@ describe('password change', () => {
     expect(
       (await post('/login', { email: user.email, password: 'a brand new phrase' })).statusCode,
     ).toBe(200);
+  });
+});
+
+describe('audit trail of auth events', () => {
+  function auditBy(actorId: string) {
+    return t.app.ctx.db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.actorId, actorId))
+      .orderBy(asc(auditLog.seq));
+  }
+
+  it('records register, login, refresh, session revoke, logout and logout-all', async () => {
+    const username = unique();
+    const requestId = `req-${unique()}`;
+    const created = await post(
+      '/register',
+      { email: `${username}@example.test`, username, password: strongPassword },
+      { 'x-request-id': requestId },
+    );
+    expect(created.statusCode).toBe(201);
+    const id = created.json<{ id: string }>().id;
+    const first = await login(t.app, `${username}@example.test`, strongPassword);
+    const second = await login(t.app, username, strongPassword);
+    const rotated = (
+      await post('/refresh', { refresh_token: first.refresh_token })
+    ).json<TokenPairBody>();
+    const secondSid = decodeJwt(second.access_token).sid as string;
+    const revoke = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/auth/sessions/${secondSid}`,
+      headers: bearer(rotated.access_token),
+    });
+    expect(revoke.statusCode).toBe(204);
+    const third = await login(t.app, username, strongPassword);
+    expect((await post('/logout', undefined, bearer(third.access_token))).statusCode).toBe(204);
+    expect((await post('/logout-all', undefined, bearer(rotated.access_token))).statusCode).toBe(
+      204,
+    );
+
+    const rows = await auditBy(id);
+    expect(rows.map((r) => r.action)).toEqual([
+      'auth.register',
+      'auth.login',
+      'auth.login',
+      'auth.refresh',
+      'auth.session_revoke',
+      'auth.login',
+      'auth.logout',
+      'auth.logout_all',
+    ]);
+    expect(rows.every((r) => r.outcome === 'success' && r.actorRole === 'user')).toBe(true);
+    expect(rows[0]).toMatchObject({ requestId, resourceType: 'user', resourceId: id });
+    expect(rows[4]).toMatchObject({ resourceType: 'session', resourceId: secondSid });
+    expect(rows[7]?.details).toEqual({ sessions_ended: 1 });
+    const dump = JSON.stringify(rows);
+    for (const secret of [strongPassword, first.refresh_token, rotated.access_token]) {
+      expect(dump).not.toContain(secret);
+    }
+  });
+
+  it('records password changes, failed ones included, and refused refreshes', async () => {
+    const user = await createUser(t.app);
+    await post(
+      '/password/change',
+      { current_password: 'wrong one!', new_password: 'another fine phrase' },
+      bearer(user.accessToken),
+    );
+    await post(
+      '/password/change',
+      { current_password: user.password, new_password: 'another fine phrase' },
+      bearer(user.accessToken),
+    );
+    await post('/logout', undefined, bearer(user.accessToken));
+    expect((await post('/refresh', { refresh_token: user.refreshToken })).statusCode).toBe(401);
+    const changes = await t.app.ctx.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.actorId, user.id), eq(auditLog.action, 'auth.password_change')))
+      .orderBy(asc(auditLog.seq));
+    expect(changes.map((r) => [r.outcome, r.details])).toEqual([
+      ['failure', { reason: 'bad_password' }],
+      ['success', { sessions_ended: 0 }],
+    ]);
+    const refused = await t.app.ctx.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.actorId, user.id), eq(auditLog.action, 'auth.refresh')));
+    expect(refused.map((r) => [r.outcome, r.details])).toEqual([
+      ['failure', { reason: 'session_revoked' }],
+    ]);
   });
 });

@@ -1,21 +1,21 @@
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
-import type { AppContext, RequestMeta } from '../../context.js';
+import type { AppContext } from '../../context.js';
 import { actorOf } from '../../plugins/auth.js';
 import { AppError } from '../../lib/errors.js';
 import { IdParams } from '../../lib/schema.js';
 import { RegisterBody } from '../users/users.schemas.js';
 import { ChangePasswordBody, LoginBody, RefreshBody, SessionPage } from './auth.schemas.js';
 import * as auth from './auth.service.js';
+import { login } from './login.service.js';
+import { MfaChallengeSchema } from './mfa.schemas.js';
+import { mfaRoutes } from './mfa.routes.js';
+import { requestMetaOf } from './request-meta.js';
+import { passwordResetRoutes } from './password-reset.routes.js';
 import * as sessions from './sessions.service.js';
 
 const tags = ['auth'];
-
-export function requestMeta(request: FastifyRequest): RequestMeta {
-  return { requestId: request.id, ip: request.ip, userAgent: request.headers['user-agent'] };
-}
 
 /** Login lives in its own scope: it is the one route that also accepts an OAuth2 form body. */
 const loginRoute: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, opts) => {
@@ -41,11 +41,12 @@ const loginRoute: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, o
             'application/x-www-form-urlencoded': { schema: LoginBody },
           },
         },
-        response: { 200: Type.Ref('TokenPair') },
+        // A token pair, or (MFA on) a challenge to answer at /auth/mfa/verify.
+        response: { 200: Type.Union([Type.Ref('TokenPair'), MfaChallengeSchema]) },
       },
     },
     async (request) =>
-      auth.login(opts.ctx, request.body as Static<typeof LoginBody>, requestMeta(request)),
+      login(opts.ctx, request.body as Static<typeof LoginBody>, requestMetaOf(request)),
   );
 };
 
@@ -63,10 +64,12 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
         response: { 201: Type.Ref('User'), 409: Type.Ref('Problem') },
       },
     },
-    async (request, reply) => reply.status(201).send(await auth.register(ctx, request.body)),
+    async (request, reply) =>
+      reply.status(201).send(await auth.register(ctx, request.body, requestMetaOf(request))),
   );
 
   await app.register(loginRoute, { ctx });
+  await app.register(mfaRoutes, { ctx });
 
   app.post(
     '/refresh',
@@ -80,13 +83,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
         response: { 200: Type.Ref('TokenPair') },
       },
     },
-    async (request) =>
-      auth.refresh(ctx, request.body.refresh_token, (event) => {
-        request.log.warn(
-          { session_id: event.sessionId, user_id: event.userId },
-          'refresh token reuse: session revoked',
-        );
-      }),
+    // Reuse after the grace is recorded in the audit trail (auth.refresh_reuse), not the log.
+    async (request) => auth.refresh(ctx, request.body.refresh_token, requestMetaOf(request)),
   );
 
   app.post(
@@ -155,4 +153,6 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
       return reply.status(204).send(null);
     },
   );
+
+  await app.register(passwordResetRoutes, { ctx });
 };

@@ -1,118 +1,58 @@
 import type { AppContext, RequestMeta } from '../../context.js';
-import type { UserRow } from '../../db/schema/users.js';
 import { requirePermission } from '../../lib/access.js';
 import { openWith, randomToken, sealWith, sha256Hex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { effectiveRole, type Principal } from '../../lib/permissions.js';
+import { recordAudit, whoOf } from '../audit/audit.service.js';
 import type { RegisterInput } from '../users/users.schemas.js';
 import * as users from '../users/users.service.js';
 import { toUserDto } from '../users/users.mapper.js';
+import { whoAt } from './auth.audit.js';
 import * as repo from './auth.repository.js';
-import type { ChangePasswordInput, LoginInput, TokenPair } from './auth.schemas.js';
-import { hashPassword, verifyDummy, verifyPassword } from './passwords.js';
+import type { ChangePasswordInput, TokenPair } from './auth.schemas.js';
+import { hashPassword, verifyPassword } from './passwords.js';
 import { endAllSessions } from './sessions.service.js';
+import { issuePair, refreshExpiry } from './token-pair.js';
 
 const SUCCESSOR_INFO = 'medcore/refresh-successor/v1';
-
-function invalidCredentials(): AppError {
-  // One message for unknown account, wrong password and inactive account: no enumeration.
-  return new AppError('invalid_credentials', 'Incorrect username/email or password', {
-    headers: { 'www-authenticate': 'Bearer' },
-  });
-}
 
 function invalidRefresh(): AppError {
   return new AppError('invalid_token', 'The refresh token is invalid, expired or revoked');
 }
 
 /** Self-registration: new accounts get the `user` role, which has no patient access. */
-export async function register(ctx: AppContext, input: RegisterInput) {
+export async function register(ctx: AppContext, input: RegisterInput, meta: RequestMeta) {
   if (ctx.config.registrationMode === 'closed') {
     throw new AppError('forbidden', 'Self-registration is closed; ask an administrator');
   }
-  return toUserDto(await users.createAccount(ctx, input, 'user'));
+  const row = await users.createAccount(ctx, input, 'user', (tx, created) =>
+    recordAudit(tx, whoAt(meta, created), {
+      action: 'auth.register',
+      resourceType: 'user',
+      resourceId: created.id,
+    }),
+  );
+  return toUserDto(row);
 }
 
-/**
- * Password login. Unknown accounts verify against a dummy hash so that every failure costs the
- * same time and returns the same body.
- */
-export async function login(ctx: AppContext, input: LoginInput, meta: RequestMeta) {
-  const identifier = input.email ?? input.username;
-  if (identifier === undefined) {
-    throw new AppError('validation_failed', 'Give an email or a username', {
-      errors: [{ field: 'body.username', message: 'email or username is required' }],
-    });
-  }
-  const user = await users.findAccountForLogin(ctx, identifier);
-  if (!user) {
-    await verifyDummy(input.password);
-    throw invalidCredentials();
-  }
-  const check = await verifyPassword(user.hashedPassword, input.password);
-  if (!check.ok || !user.isActive) throw invalidCredentials();
-  // Legacy bcrypt (or outdated Argon2 parameters) is upgraded while we hold the plain password.
-  const rehashed = check.needsRehash ? await hashPassword(input.password) : undefined;
-  await users.recordLogin(ctx, user.id, rehashed);
-  return startSession(ctx, user, meta);
-}
+type FoundToken = NonNullable<Awaited<ReturnType<typeof repo.findRefreshToken>>>;
 
-function refreshExpiry(ctx: AppContext, sessionExpiresAt: Date): Date {
-  const sliding = ctx.clock.now().getTime() + ctx.config.refreshTokenTtlS * 1000;
-  return new Date(Math.min(sliding, sessionExpiresAt.getTime()));
-}
-
-async function issuePair(
+/** A refused refresh: audited against the session's user when the token was one of ours. */
+async function refuseRefresh(
   ctx: AppContext,
-  user: UserRow,
-  sessionId: string,
-  refreshToken: string,
-  refreshExpiresAt: Date,
-): Promise<TokenPair> {
-  const accessToken = await ctx.tokens.signAccess({
-    sub: user.id,
-    role: effectiveRole(user.role, user.isSuperuser),
-    sid: sessionId,
+  meta: RequestMeta,
+  reason: string,
+  found?: FoundToken,
+): Promise<never> {
+  const who = { ...whoAt(meta), userId: found?.session.userId ?? null };
+  await recordAudit(ctx.db, who, {
+    action: 'auth.refresh',
+    outcome: 'failure',
+    ...(found === undefined ? {} : { resourceType: 'session', resourceId: found.session.id }),
+    details: { reason },
   });
-  return {
-    access_token: accessToken,
-    token_type: 'bearer',
-    expires_in: ctx.tokens.accessTtlS,
-    refresh_token: refreshToken,
-    refresh_expires_in: Math.max(
-      0,
-      Math.floor((refreshExpiresAt.getTime() - ctx.clock.now().getTime()) / 1000),
-    ),
-  };
-}
-
-async function startSession(ctx: AppContext, user: UserRow, meta: RequestMeta): Promise<TokenPair> {
-  const now = ctx.clock.now();
-  const sessionId = newId();
-  const expiresAt = new Date(now.getTime() + ctx.config.refreshTokenAbsoluteTtlS * 1000);
-  const refreshToken = randomToken();
-  const refreshExpiresAt = refreshExpiry(ctx, expiresAt);
-  await ctx.db.transaction(async (tx) => {
-    await repo.insertSession(tx, {
-      id: sessionId,
-      userId: user.id,
-      createdAt: now,
-      lastUsedAt: now,
-      expiresAt,
-      ip: meta.ip,
-      userAgent: meta.userAgent?.slice(0, 500) ?? null,
-    });
-    await repo.insertRefreshToken(tx, {
-      id: newId(),
-      sessionId,
-      tokenHash: sha256Hex(refreshToken),
-      generation: 0,
-      createdAt: now,
-      expiresAt: refreshExpiresAt,
-    });
-  });
-  return issuePair(ctx, user, sessionId, refreshToken, refreshExpiresAt);
+  throw invalidRefresh();
 }
 
 /**
@@ -123,18 +63,19 @@ async function startSession(ctx: AppContext, user: UserRow, meta: RequestMeta): 
 export async function refresh(
   ctx: AppContext,
   token: string,
-  log: ReuseLogger,
+  meta: RequestMeta,
 ): Promise<TokenPair> {
   const tokenHash = sha256Hex(token);
   const found = await repo.findRefreshToken(ctx.db, tokenHash);
-  if (!found) throw invalidRefresh();
+  if (!found) return refuseRefresh(ctx, meta, 'unknown_token');
   const now = ctx.clock.now();
   const { token: row, session } = found;
-  if (session.revokedAt !== null || session.expiresAt <= now) throw invalidRefresh();
-  if (row.spentAt !== null) return replaySpent(ctx, token, found, log);
-  if (row.expiresAt <= now) throw invalidRefresh();
+  if (session.revokedAt !== null) return refuseRefresh(ctx, meta, 'session_revoked', found);
+  if (session.expiresAt <= now) return refuseRefresh(ctx, meta, 'session_expired', found);
+  if (row.spentAt !== null) return replaySpent(ctx, token, found, meta);
+  if (row.expiresAt <= now) return refuseRefresh(ctx, meta, 'token_expired', found);
   const user = await users.findAccount(ctx, session.userId);
-  if (!user?.isActive) throw invalidRefresh();
+  if (!user?.isActive) return refuseRefresh(ctx, meta, 'inactive', found);
 
   const nextToken = randomToken();
   const nextExpiresAt = refreshExpiry(ctx, session.expiresAt);
@@ -151,32 +92,54 @@ export async function refresh(
       expiresAt: nextExpiresAt,
     });
     await repo.touchSession(tx, session.id, now);
+    await recordAudit(tx, whoAt(meta, user), {
+      action: 'auth.refresh',
+      resourceType: 'session',
+      resourceId: session.id,
+      details: { generation: row.generation + 1 },
+    });
     return true;
   });
   if (won) return pair;
   // A concurrent request rotated it first: answer as a replay of a just-spent token.
   const again = await repo.findRefreshToken(ctx.db, tokenHash);
-  if (!again) throw invalidRefresh();
-  return replaySpent(ctx, token, again, log);
+  if (!again) return refuseRefresh(ctx, meta, 'unknown_token');
+  return replaySpent(ctx, token, again, meta);
 }
-
-export type ReuseLogger = (event: { sessionId: string; userId: string }) => void;
 
 async function replaySpent(
   ctx: AppContext,
   token: string,
-  found: NonNullable<Awaited<ReturnType<typeof repo.findRefreshToken>>>,
-  log: ReuseLogger,
+  found: FoundToken,
+  meta: RequestMeta,
 ): Promise<TokenPair> {
   const { token: row, session } = found;
+  const who = { ...whoAt(meta), userId: session.userId };
+  const resource = { resourceType: 'session', resourceId: session.id };
   const spentAgoMs = ctx.clock.now().getTime() - (row.spentAt?.getTime() ?? 0);
   if (spentAgoMs <= ctx.config.refreshReuseGraceS * 1000 && row.successorSealed !== null) {
     const opened = openWith(token, SUCCESSOR_INFO, row.successorSealed);
-    if (opened !== null) return JSON.parse(opened) as TokenPair;
+    if (opened !== null) {
+      // A lost-response retry: the same pair again, recorded as such.
+      await recordAudit(ctx.db, who, {
+        action: 'auth.refresh',
+        ...resource,
+        details: { grace_replay: true, generation: row.generation + 1 },
+      });
+      return JSON.parse(opened) as TokenPair;
+    }
   }
-  // A spent token coming back after the grace means it was copied: end the whole family.
-  await repo.revokeSession(ctx.db, session.id, 'refresh_reuse');
-  log({ sessionId: session.id, userId: session.userId });
+  // A spent token coming back after the grace means it was copied: end the whole family (its
+  // access tokens die with it: each request re-reads the session) and audit it, together.
+  await ctx.db.transaction(async (tx) => {
+    const revoked = await repo.revokeSession(tx, session.id, 'refresh_reuse');
+    await recordAudit(tx, who, {
+      action: 'auth.refresh_reuse',
+      outcome: 'failure',
+      ...resource,
+      details: { generation: row.generation, family_revoked: revoked },
+    });
+  });
   throw invalidRefresh();
 }
 
@@ -191,6 +154,13 @@ export async function changePassword(
   if (!user) throw new AppError('not_found', 'No such user');
   const check = await verifyPassword(user.hashedPassword, input.current_password);
   if (!check.ok) {
+    await recordAudit(ctx.db, whoOf(actor), {
+      action: 'auth.password_change',
+      outcome: 'failure',
+      resourceType: 'user',
+      resourceId: user.id,
+      details: { reason: 'bad_password' },
+    });
     throw new AppError('validation_failed', 'The current password is incorrect', {
       errors: [{ field: 'body.current_password', message: 'is incorrect' }],
     });
@@ -199,7 +169,13 @@ export async function changePassword(
   const hashed = await hashPassword(input.new_password);
   await ctx.db.transaction(async (tx) => {
     await users.setPassword({ ...ctx, db: tx }, user.id, hashed);
-    await endAllSessions(tx, user.id, 'password_changed', actor.sessionId);
+    const ended = await endAllSessions(tx, user.id, 'password_changed', actor.sessionId);
+    await recordAudit(tx, whoOf(actor), {
+      action: 'auth.password_change',
+      resourceType: 'user',
+      resourceId: user.id,
+      details: { sessions_ended: ended },
+    });
   });
 }
 

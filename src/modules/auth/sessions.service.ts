@@ -3,6 +3,7 @@ import type { DbOrTx } from '../../db/client.js';
 import { requirePermission } from '../../lib/access.js';
 import { AppError } from '../../lib/errors.js';
 import type { Principal } from '../../lib/permissions.js';
+import { recordAudit, whoOf } from '../audit/audit.service.js';
 import * as repo from './auth.repository.js';
 
 export type RevocationReason =
@@ -10,6 +11,7 @@ export type RevocationReason =
   | 'logout_all'
   | 'revoked_by_user'
   | 'password_changed'
+  | 'password_reset'
   | 'role_changed'
   | 'deactivated'
   | 'refresh_reuse';
@@ -30,12 +32,27 @@ export async function endAllSessions(
 /** Ends the caller's own session (its refresh family and every access token carrying its sid). */
 export async function logout(ctx: AppContext, actor: Principal): Promise<void> {
   requirePermission(actor, 'self.manage');
-  await repo.revokeSession(ctx.db, actor.sessionId, 'logout');
+  await ctx.db.transaction(async (tx) => {
+    await repo.revokeSession(tx, actor.sessionId, 'logout');
+    await recordAudit(tx, whoOf(actor), {
+      action: 'auth.logout',
+      resourceType: 'session',
+      resourceId: actor.sessionId,
+    });
+  });
 }
 
 export async function logoutAll(ctx: AppContext, actor: Principal): Promise<void> {
   requirePermission(actor, 'self.manage');
-  await endAllSessions(ctx.db, actor.userId, 'logout_all');
+  await ctx.db.transaction(async (tx) => {
+    const ended = await endAllSessions(tx, actor.userId, 'logout_all');
+    await recordAudit(tx, whoOf(actor), {
+      action: 'auth.logout_all',
+      resourceType: 'user',
+      resourceId: actor.userId,
+      details: { sessions_ended: ended },
+    });
+  });
 }
 
 export interface SessionDto {
@@ -76,6 +93,14 @@ export async function revokeOwnSession(
   sessionId: string,
 ): Promise<void> {
   requirePermission(actor, 'self.manage');
-  const revoked = await repo.revokeSession(ctx.db, sessionId, 'revoked_by_user', actor.userId);
+  const revoked = await ctx.db.transaction(async (tx) => {
+    if (!(await repo.revokeSession(tx, sessionId, 'revoked_by_user', actor.userId))) return false;
+    await recordAudit(tx, whoOf(actor), {
+      action: 'auth.session_revoke',
+      resourceType: 'session',
+      resourceId: sessionId,
+    });
+    return true;
+  });
   if (!revoked) throw new AppError('not_found', 'No such live session');
 }

@@ -1,14 +1,23 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { and, eq } from 'drizzle-orm';
 import { decodeJwt, SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../app.js';
+import { auditLog } from '../../db/schema/audit.js';
 import {
   bearer,
   buildTestApp,
   createUser,
+  login,
   problemOf,
+  testClock,
   testSecret,
   type TestApp,
   type TestUser,
+  type TokenPairBody,
 } from '../../../test/helpers.js';
 
 let t: TestApp;
@@ -19,8 +28,11 @@ let sid: string;
 
 const key = new TextEncoder().encode(testSecret);
 
+// Only the refresh-family tests move it (past the reuse grace); JWT expiry uses real time.
+const clock = testClock();
+
 beforeAll(async () => {
-  t = await buildTestApp();
+  t = await buildTestApp({}, { clock });
   user = await createUser(t.app, 'doctor');
   other = await createUser(t.app, 'nurse');
   sid = decodeJwt(user.accessToken).sid as string;
@@ -264,5 +276,108 @@ describe('valid signatures whose session does not back them', () => {
     await expectRejected(
       bearer(await forge({ claims: { sub: victim.id, sid: victimSid, role: 'receptionist' } })),
     );
+  });
+});
+
+describe('refresh-token families', () => {
+  function refresh(refreshToken: string) {
+    return t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/refresh',
+      payload: { refresh_token: refreshToken },
+    });
+  }
+
+  it('reuse after the grace revokes the family and its access tokens, and is audited', async () => {
+    const victim = await createUser(t.app, 'nurse');
+    const familySid = decodeJwt(victim.accessToken).sid as string;
+    const otherSession = await login(t.app, victim.email, victim.password);
+    const rotated = await refresh(victim.refreshToken);
+    expect(rotated.statusCode).toBe(200);
+    const next = rotated.json<TokenPairBody>();
+    // Both access tokens of the family work before the reuse.
+    await expectAccepted(victim.accessToken, victim.id);
+    await expectAccepted(next.access_token, victim.id);
+
+    clock.advance((t.config.refreshReuseGraceS + 1) * 1000);
+    const reuse = await refresh(victim.refreshToken);
+    expect(reuse.statusCode).toBe(401);
+    expect(problemOf(reuse).code).toBe('invalid_token');
+
+    const res = await me(bearer(victim.accessToken));
+    expect(res.statusCode).toBe(401);
+    expect((await me(bearer(next.access_token))).statusCode).toBe(401);
+    expect((await refresh(next.refresh_token)).statusCode).toBe(401);
+    // Only that family: the user's other session lives on.
+    await expectAccepted(otherSession.access_token, victim.id);
+
+    const rows = await t.app.ctx.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'auth.refresh_reuse'), eq(auditLog.actorId, victim.id)));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      outcome: 'failure',
+      resourceType: 'session',
+      resourceId: familySid,
+      details: { family_revoked: true },
+    });
+    expect(JSON.stringify(rows[0])).not.toContain(victim.refreshToken);
+  });
+
+  it('a replay within the grace is not reuse: same pair, family intact, audited as a refresh', async () => {
+    const holder = await createUser(t.app);
+    const first = await refresh(holder.refreshToken);
+    const again = await refresh(holder.refreshToken);
+    expect(again.json()).toEqual(first.json());
+    await expectAccepted(first.json<TokenPairBody>().access_token, holder.id);
+    const rows = await t.app.ctx.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'auth.refresh'), eq(auditLog.actorId, holder.id)));
+    expect(rows.map((r) => r.details?.grace_replay ?? false)).toEqual([false, true]);
+    const reuse = await t.app.ctx.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'auth.refresh_reuse'), eq(auditLog.actorId, holder.id)));
+    expect(reuse).toHaveLength(0);
+  });
+
+  // PostgreSQL (TEST_DATABASE_URL) or, without it, PGlite in a data directory on disk: either
+  // way a second process-like app opens the very database the first one wrote.
+  it('revocation survives a restart on the same database', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'medcore-restart-'));
+    const first = await buildTestApp({ DATA_DIR: dataDir });
+    try {
+      const revoked = await createUser(first.app, 'doctor');
+      const kept = await createUser(first.app, 'doctor');
+      const logout = await first.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/logout',
+        headers: bearer(revoked.accessToken),
+      });
+      expect(logout.statusCode).toBe(204);
+      await first.app.close();
+
+      const second = await buildApp(first.config, { logger: false });
+      try {
+        const call = (token: string) =>
+          second.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(token) });
+        expect((await call(revoked.accessToken)).statusCode).toBe(401);
+        const refreshRes = await second.inject({
+          method: 'POST',
+          url: '/api/v1/auth/refresh',
+          payload: { refresh_token: revoked.refreshToken },
+        });
+        expect(refreshRes.statusCode).toBe(401);
+        // Control: a session that was not revoked still works after the restart.
+        expect((await call(kept.accessToken)).statusCode).toBe(200);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await first.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { asc, eq } from 'drizzle-orm';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Role } from '../../db/schema/users.js';
+import { auditLog } from '../../db/schema/audit.js';
+import { users, type Role } from '../../db/schema/users.js';
 import {
   bearer,
   buildTestApp,
@@ -726,5 +728,80 @@ describe('GET /doctors', () => {
     const anon = await call('GET', '/doctors');
     expect(anon.statusCode).toBe(401);
     expect(anon.headers['www-authenticate']).toBe('Bearer');
+  });
+});
+
+describe('audit of account administration', () => {
+  /** Every audit row about one account, oldest first. */
+  function auditAbout(userId: string) {
+    return t.app.ctx.db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.resourceId, userId))
+      .orderBy(asc(auditLog.seq));
+  }
+
+  it('records create, role change, deactivation and delete with the admin as actor', async () => {
+    const created = await adminCreate('nurse', { full_name: 'Audited Nurse' });
+    const promote = await call('PATCH', `/users/${created.id}`, admin.accessToken, {
+      role: 'doctor',
+      email: `${unique('moved')}@example.test`,
+    });
+    expect(promote.statusCode).toBe(200);
+    const deactivate = await call('PATCH', `/users/${created.id}`, admin.accessToken, {
+      is_active: false,
+    });
+    expect(deactivate.statusCode).toBe(200);
+    const removed = await adminCreate('receptionist');
+    expect((await call('DELETE', `/users/${removed.id}`, admin.accessToken)).statusCode).toBe(204);
+
+    const rows = await auditAbout(created.id);
+    expect(rows.map((r) => [r.action, r.actorId, r.actorRole, r.resourceType])).toEqual([
+      ['user.create', admin.id, 'admin', 'user'],
+      ['user.update', admin.id, 'admin', 'user'],
+      ['user.update', admin.id, 'admin', 'user'],
+    ]);
+    expect(rows[0]?.details).toEqual({ role: 'nurse' });
+    expect(rows[1]?.details).toMatchObject({
+      fields: 'email,role',
+      role_from: 'nurse',
+      role_to: 'doctor',
+      sessions_ended: 'role_changed',
+    });
+    expect(rows[2]?.details).toMatchObject({ deactivated: true, sessions_ended: 'deactivated' });
+    // Field names only: neither the new email nor the name is copied into the trail.
+    expect(JSON.stringify(rows)).not.toContain('@example.test');
+    expect(JSON.stringify(rows)).not.toContain('Audited Nurse');
+
+    const deleted = await auditAbout(removed.id);
+    expect(deleted.map((r) => r.action)).toEqual(['user.create', 'user.deactivate']);
+    expect(deleted[1]?.actorId).toBe(admin.id);
+  });
+
+  it('unlock: 204 for a locked or unlocked account, 404 unknown, audited with the admin', async () => {
+    const target = await createUser(t.app, 'receptionist');
+    await t.app.ctx.db
+      .update(users)
+      .set({ lockedUntil: new Date(Date.now() + 600_000), lockoutCount: 2, failedLoginCount: 3 })
+      .where(eq(users.id, target.id));
+    await expect(login(t.app, target.email, target.password)).rejects.toThrow(/401/);
+    const res = await call('POST', `/admin/users/${target.id}/unlock`, admin.accessToken);
+    expect(res.statusCode).toBe(204);
+    expect((await login(t.app, target.email, target.password)).access_token).toBeTruthy();
+    const [row] = await t.app.ctx.db.select().from(users).where(eq(users.id, target.id));
+    expect(row).toMatchObject({ lockedUntil: null, lockoutCount: 0, failedLoginCount: 0 });
+    const again = await call('POST', `/admin/users/${target.id}/unlock`, admin.accessToken);
+    expect(again.statusCode).toBe(204);
+    expect(
+      (await call('POST', `/admin/users/${randomUUID()}/unlock`, admin.accessToken)).statusCode,
+    ).toBe(404);
+    const forbidden = await call('POST', `/admin/users/${target.id}/unlock`, target.accessToken);
+    expect(forbidden.statusCode).toBe(403);
+
+    const unlocks = (await auditAbout(target.id)).filter((r) => r.action === 'user.unlock');
+    expect(unlocks.map((r) => [r.actorId, r.details])).toEqual([
+      [admin.id, { was_locked: true }],
+      [admin.id, { was_locked: false }],
+    ]);
   });
 });

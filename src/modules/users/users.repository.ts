@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, ilike, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, ilike, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { users, type NewUserRow, type Role, type UserRow } from '../../db/schema/users.js';
 
@@ -45,20 +45,105 @@ export async function updateUser(
   return row;
 }
 
-/** Login bookkeeping: not a profile change, so the version (and ETag) stays the same. */
+/** Every lockout counter back to zero (successful login, admin unlock). */
+const noFailures = {
+  failedLoginCount: 0,
+  failedLoginWindowStart: null,
+  lockedUntil: null,
+  lockoutCount: 0,
+} as const;
+
+/** A timestamp parameter: the app clock, not the database's, decides what "now" is. */
+const ts = (at: Date) => sql`${at.toISOString()}::timestamptz`;
+
+/** No lockout holds at `at` (the condition of counting a failure or accepting a login). */
+function notLocked(at: Date) {
+  return or(isNull(users.lockedUntil), lte(users.lockedUntil, ts(at)));
+}
+
+/**
+ * Login bookkeeping: not a profile change, so the version (and ETag) stays the same. Clears the
+ * failure counters, but only while the account is not locked (checked in the same statement, so
+ * a lock taken by a parallel failure wins). Returns false when a lock holds.
+ */
 export async function recordLogin(
   db: DbOrTx,
   id: string,
   at: Date,
   rehashedPassword?: string,
-): Promise<void> {
-  await db
+): Promise<boolean> {
+  const rows = await db
     .update(users)
     .set({
       lastLoginAt: at,
+      ...noFailures,
       ...(rehashedPassword === undefined ? {} : { hashedPassword: rehashedPassword }),
     })
-    .where(eq(users.id, id));
+    .where(and(eq(users.id, id), notLocked(at)))
+    .returning({ id: users.id });
+  return rows.length === 1;
+}
+
+/** Stores an upgraded hash of the same password (legacy bcrypt found at an MFA login's first step). */
+export async function upgradePasswordHash(db: DbOrTx, id: string, hashed: string): Promise<void> {
+  await db.update(users).set({ hashedPassword: hashed }).where(eq(users.id, id));
+}
+
+export interface LockoutPolicy {
+  threshold: number;
+  windowS: number;
+  baseS: number;
+  maxS: number;
+}
+
+export interface FailureCount {
+  /** Set when this very failure locked the account. */
+  lockedUntil: Date | null;
+  lockoutCount: number;
+}
+
+/**
+ * Counts one failed login in a single UPDATE, so parallel failures can never under-count (each
+ * waits for the row lock and sees the previous one's result). A failure older than the window
+ * starts a new count; reaching the threshold locks the account for base * 2^(earlier locks)
+ * seconds, capped, and starts the count afresh. While a lock holds nothing is counted (the
+ * row is not returned): guessing during a lock neither extends nor shortens it.
+ */
+export async function countLoginFailure(
+  db: DbOrTx,
+  id: string,
+  at: Date,
+  policy: LockoutPolicy,
+): Promise<FailureCount | undefined> {
+  const now = ts(at);
+  const fresh = sql`(${users.failedLoginWindowStart} is null or ${users.failedLoginWindowStart} <= ${now} - make_interval(secs => ${policy.windowS}::double precision))`;
+  const count = sql`(case when ${fresh} then 1 else ${users.failedLoginCount} + 1 end)`;
+  const locks = sql`(${count} >= ${policy.threshold}::integer)`;
+  // The exponent is capped so a long history cannot overflow; the wait is capped by policy.
+  const waitS = sql`least(${policy.baseS}::double precision * power(2, least(${users.lockoutCount}, 30)), ${policy.maxS}::double precision)`;
+  const [row] = await db
+    .update(users)
+    .set({
+      failedLoginCount: sql`case when ${locks} then 0 else ${count} end`,
+      failedLoginWindowStart: sql`case when ${locks} then null when ${fresh} then ${now} else ${users.failedLoginWindowStart} end`,
+      lockedUntil: sql`case when ${locks} then ${now} + make_interval(secs => ${waitS}) else ${users.lockedUntil} end`,
+      lockoutCount: sql`case when ${locks} then ${users.lockoutCount} + 1 else ${users.lockoutCount} end`,
+    })
+    .where(and(eq(users.id, id), notLocked(at)))
+    .returning({ lockedUntil: users.lockedUntil, lockoutCount: users.lockoutCount });
+  if (!row) return undefined;
+  const justLocked = row.lockedUntil !== null && row.lockedUntil > at;
+  return { lockedUntil: justLocked ? row.lockedUntil : null, lockoutCount: row.lockoutCount };
+}
+
+/** Admin unlock: forgets failures and earlier locks, so the next lock starts at the base wait. */
+export async function clearLockout(db: DbOrTx, id: string): Promise<boolean> {
+  const rows = await db
+    .update(users)
+    .set(noFailures)
+    .where(eq(users.id, id))
+    .returning({ id: users.id });
+  return rows.length === 1;
 }
 
 export interface UserFilter {

@@ -16,6 +16,7 @@ import {
   UpdateUserBody,
   UserPage,
 } from './users.schemas.js';
+import { unlockUser } from './lockout.service.js';
 import * as users from './users.service.js';
 
 const tags = ['users'];
@@ -149,6 +150,23 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
     },
     async (request, reply) => {
       await users.deactivateUser(ctx, actorOf(request), request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/admin/users/:id/unlock',
+    {
+      config: { access: 'users.manage' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Release a login lockout (failures and earlier locks are forgotten)',
+        params: IdParams,
+        response: { 204: Type.Null(), 404: Type.Ref('Problem') },
+      },
+    },
+    async (request, reply) => {
+      await unlockUser(ctx, actorOf(request), request.params.id);
       return reply.status(204).send(null);
     },
   );

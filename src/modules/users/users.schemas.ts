@@ -112,5 +112,5 @@ export const DoctorPage = Page(
 );
 
 export const IfMatchHeaders = Type.Object({
-  'if-match': Type.Optional(Type.String({ maxLength: 200 })),
+  'if-match': Type.Optional(Str({ maxLength: 200 })),
 });

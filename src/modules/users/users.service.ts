@@ -1,4 +1,5 @@
 import type { AppContext } from '../../context.js';
+import type { Tx } from '../../db/client.js';
 import type { Role, UserRow } from '../../db/schema/users.js';
 import { requirePermission } from '../../lib/access.js';
 import { isUniqueViolation } from '../../lib/db-errors.js';
@@ -7,6 +8,7 @@ import { checkIfMatch } from '../../lib/etag.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import type { Principal } from '../../lib/permissions.js';
+import { recordAudit, whoOf } from '../audit/audit.service.js';
 import { hashPassword, isCommonPassword, verifyPassword } from '../auth/passwords.js';
 import { endAllSessions } from '../auth/sessions.service.js';
 import { toPublicProfile, toUserDto } from './users.mapper.js';
@@ -40,17 +42,24 @@ export async function createAccount(
   ctx: AppContext,
   input: { email: string; username: string; password: string; full_name?: string | undefined },
   role: Role,
+  /** Runs in the insert's transaction (the audit row commits with the account, or neither). */
+  onCreated?: (tx: Tx, row: UserRow) => Promise<void>,
 ): Promise<UserRow> {
   assertAcceptablePassword(input.password);
+  // Hashed before the transaction opens: Argon2 takes tens of milliseconds.
   const hashedPassword = await hashPassword(input.password);
   try {
-    return await repo.insertUser(ctx.db, {
-      id: newId(),
-      email: input.email,
-      username: input.username,
-      fullName: input.full_name ?? null,
-      hashedPassword,
-      role,
+    return await ctx.db.transaction(async (tx) => {
+      const row = await repo.insertUser(tx, {
+        id: newId(),
+        email: input.email,
+        username: input.username,
+        fullName: input.full_name ?? null,
+        hashedPassword,
+        role,
+      });
+      await onCreated?.(tx, row);
+      return row;
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw duplicateAccount(error);
@@ -61,7 +70,18 @@ export async function createAccount(
 /** Admin creates a staff account with an initial password. */
 export async function createUser(ctx: AppContext, actor: Principal, input: CreateUserInput) {
   requirePermission(actor, 'users.manage');
-  return toUserDto(await createAccount(ctx, input, input.role));
+  const row = await createAccount(ctx, input, input.role, (tx, created) =>
+    recordAudit(tx, whoOf(actor), {
+      action: 'user.create',
+      ...userResource(created.id),
+      details: { role: created.role },
+    }),
+  );
+  return toUserDto(row);
+}
+
+function userResource(id: string) {
+  return { resourceType: 'user', resourceId: id };
 }
 
 async function loadUser(ctx: AppContext, id: string): Promise<UserRow> {
@@ -185,11 +205,27 @@ export async function updateUser(
     (input.role !== undefined && input.role !== current.role) ||
     (input.is_superuser !== undefined && input.is_superuser !== current.isSuperuser);
   const deactivated = input.is_active === false && current.isActive;
+  const ended = deactivated
+    ? 'deactivated'
+    : privilegeChanged
+      ? 'role_changed'
+      : input.password !== undefined
+        ? 'password_changed'
+        : null;
   const row = await ctx.db.transaction(async (tx) => {
     const updated = await applyUpdate({ ...ctx, db: tx }, id, changes, current.version);
-    if (deactivated) await endAllSessions(tx, id, 'deactivated');
-    else if (privilegeChanged) await endAllSessions(tx, id, 'role_changed');
-    else if (input.password !== undefined) await endAllSessions(tx, id, 'password_changed');
+    if (ended !== null) await endAllSessions(tx, id, ended);
+    await recordAudit(tx, whoOf(actor), {
+      action: 'user.update',
+      ...userResource(id),
+      // Field names only (never the new email or password); the role is not personal data.
+      details: {
+        fields: Object.keys(input).sort().join(','),
+        ...(privilegeChanged ? { role_from: current.role, role_to: updated.role } : {}),
+        ...(deactivated ? { deactivated: true } : {}),
+        sessions_ended: ended,
+      },
+    });
     return updated;
   });
   return toUserDto(row);
@@ -205,6 +241,7 @@ export async function deactivateUser(ctx: AppContext, actor: Principal, id: stri
   await ctx.db.transaction(async (tx) => {
     await repo.updateUser(tx, id, { isActive: false });
     await endAllSessions(tx, id, 'deactivated');
+    await recordAudit(tx, whoOf(actor), { action: 'user.deactivate', ...userResource(id) });
   });
 }
 
@@ -253,14 +290,38 @@ export async function assertActiveDoctor(
   });
 }
 
-export async function recordLogin(ctx: AppContext, id: string, rehashed?: string): Promise<void> {
-  await repo.recordLogin(ctx.db, id, ctx.clock.now(), rehashed);
+/**
+ * A completed login: clears the failure counters (and stores an upgraded hash). False when a
+ * lockout holds, checked in the same statement so a parallel failure's lock is never overwritten.
+ */
+export async function recordLogin(
+  ctx: AppContext,
+  id: string,
+  rehashed?: string,
+): Promise<boolean> {
+  return repo.recordLogin(ctx.db, id, ctx.clock.now(), rehashed);
 }
 
+export async function upgradePasswordHash(ctx: AppContext, id: string, hashed: string) {
+  await repo.upgradePasswordHash(ctx.db, id, hashed);
+}
+
+/**
+ * Stores a new password hash. `clearLockout` (password reset) also forgets failed logins and
+ * lockouts: whoever proved control of the account's email should not stay locked out.
+ */
 export async function setPassword(
   ctx: AppContext,
   id: string,
   hashedPassword: string,
+  options: { clearLockout?: boolean } = {},
 ): Promise<void> {
-  await repo.updateUser(ctx.db, id, { hashedPassword, passwordChangedAt: ctx.clock.now() });
+  const lockout = options.clearLockout
+    ? { failedLoginCount: 0, failedLoginWindowStart: null, lockedUntil: null, lockoutCount: 0 }
+    : {};
+  await repo.updateUser(ctx.db, id, {
+    hashedPassword,
+    passwordChangedAt: ctx.clock.now(),
+    ...lockout,
+  });
 }

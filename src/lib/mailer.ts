@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createTransport, type Transporter } from 'nodemailer';
+import type { Config } from '../config.js';
+
+/** Plain-text mail is all MedCore sends (reset links); no HTML, no attachments. */
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+export type MailerMode = 'smtp' | 'outbox' | 'memory';
+
+export interface Mailer {
+  readonly mode: MailerMode;
+  /** Resolves once the message is handed over (SMTP 250, file written); rejects otherwise. */
+  send(message: MailMessage): Promise<void>;
+  /** Memory mode (tests) keeps every message here, oldest first; empty in the other modes. */
+  readonly sent: readonly MailMessage[];
+  close(): void;
+}
+
+export type MailerOptions = Pick<Config, 'smtpUrl' | 'emailFrom' | 'dataDir'> & {
+  /** SMTP connect/greeting limit; a few seconds so a dead relay never holds work for minutes. */
+  timeoutMs?: number;
+};
+
+// Memory mode exists for tests; the cap keeps a long fuzz run from growing without bound.
+const MEMORY_CAP = 1_000;
+
+/**
+ * SMTP when SMTP_URL is set; otherwise development mode writes each message as an .eml file into
+ * DATA_DIR/outbox (or keeps it in memory when DATA_DIR is `memory://`). Nothing here logs: the
+ * messages carry reset tokens, so neither bodies nor addresses may reach the logs.
+ */
+export function createMailer(options: MailerOptions): Mailer {
+  if (options.smtpUrl !== undefined) return smtpMailer(options, options.smtpUrl);
+  if (options.dataDir.startsWith('memory://')) return memoryMailer();
+  return outboxMailer(options, join(resolve(options.dataDir), 'outbox'));
+}
+
+/**
+ * Nodemailer reads options from the URL's query (e.g. `?requireTLS=true`) and lets them win over
+ * ours; logging switches are dropped so no URL can make it print SMTP traffic (message data).
+ */
+function withoutLogging(url: string): string {
+  const parsed = new URL(url);
+  for (const key of ['logger', 'debug', 'transactionLog']) parsed.searchParams.delete(key);
+  return parsed.toString();
+}
+
+function smtpMailer(options: MailerOptions, url: string): Mailer {
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const transport = createTransport({
+    url: withoutLogging(url),
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs * 2,
+    dnsTimeout: timeoutMs,
+    // Nodemailer's own logger would print SMTP traffic, message data included.
+    logger: false,
+    debug: false,
+    // We only ever send literal text; refuse any content that would read a file or fetch a URL.
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  });
+  return {
+    mode: 'smtp',
+    sent: [],
+    async send(message) {
+      await transport.sendMail({ from: options.emailFrom, ...message });
+    },
+    close() {
+      transport.close();
+    },
+  };
+}
+
+/** Composes the real MIME message (headers, encoding) without sending it anywhere. */
+function composer(): Transporter {
+  return createTransport({
+    streamTransport: true,
+    buffer: true,
+    newline: 'unix',
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  });
+}
+
+function outboxMailer(options: MailerOptions, dir: string): Mailer {
+  const compose = composer();
+  return {
+    mode: 'outbox',
+    sent: [],
+    async send(message) {
+      const info = (await compose.sendMail({ from: options.emailFrom, ...message })) as {
+        message: Buffer;
+      };
+      // Owner-only: the files hold reset tokens. Server-generated names, never from input.
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      const name = `${stamp}-${randomBytes(6).toString('hex')}.eml`;
+      await writeFile(join(dir, name), info.message, { mode: 0o600, flag: 'wx' });
+    },
+    close() {
+      compose.close();
+    },
+  };
+}
+
+function memoryMailer(): Mailer {
+  const sent: MailMessage[] = [];
+  return {
+    mode: 'memory',
+    sent,
+    send(message) {
+      sent.push({ ...message });
+      if (sent.length > MEMORY_CAP) sent.shift();
+      return Promise.resolve();
+    },
+    close() {
+      // Nothing to release.
+    },
+  };
+}

@@ -1,0 +1,461 @@
+import { and, asc, eq } from 'drizzle-orm';
+import { Secret, TOTP } from 'otpauth';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog } from '../../db/schema/audit.js';
+import { mfaBackupCodes, mfaChallenges } from '../../db/schema/security.js';
+import { users } from '../../db/schema/users.js';
+import {
+  bearer,
+  buildTestApp,
+  createUser,
+  problemOf,
+  testClock,
+  type TestApp,
+  type TestUser,
+  type TokenPairBody,
+} from '../../../test/helpers.js';
+
+const clock = testClock();
+let t: TestApp;
+let admin: TestUser;
+
+beforeAll(async () => {
+  t = await buildTestApp({}, { clock });
+  admin = await createUser(t.app, 'admin');
+});
+afterAll(async () => {
+  await t.close();
+});
+
+const step = 30_000;
+
+function post(url: string, payload?: object, headers: Record<string, string> = {}) {
+  return t.app.inject({
+    method: 'POST',
+    url: `/api/v1/auth${url}`,
+    headers,
+    ...(payload === undefined ? {} : { payload }),
+  });
+}
+
+/** The code an authenticator app would show now (by the app's clock). */
+function codeNow(secret: string, offsetMs = 0): string {
+  return new TOTP({ secret: Secret.fromBase32(secret) }).generate({
+    timestamp: clock.now().getTime() + offsetMs,
+  });
+}
+
+/** A code of a later step than any used so far: the clock moves on by one step first. */
+function nextCode(secret: string): string {
+  clock.advance(step);
+  return codeNow(secret);
+}
+
+/** A code that is certainly wrong now (the real one, last digit changed). */
+function wrongCode(secret: string): string {
+  const code = codeNow(secret);
+  return code.slice(0, 5) + String((Number(code[5]) + 1) % 10);
+}
+
+interface Enrolled extends TestUser {
+  secret: string;
+  backupCodes: string[];
+  /** The code that turned MFA on. */
+  enablingCode: string;
+}
+
+async function enrol(role: TestUser['role'] = 'doctor'): Promise<Enrolled> {
+  const user = await createUser(t.app, role);
+  const setup = await post('/mfa/totp/setup', undefined, bearer(user.accessToken));
+  expect(setup.statusCode, setup.body).toBe(200);
+  const { secret } = setup.json<{ secret: string }>();
+  const enablingCode = codeNow(secret);
+  const enable = await post('/mfa/totp/enable', { code: enablingCode }, bearer(user.accessToken));
+  expect(enable.statusCode, enable.body).toBe(200);
+  const backupCodes = enable.json<{ backup_codes: string[] }>().backup_codes;
+  return { ...user, secret, backupCodes, enablingCode };
+}
+
+async function passwordStep(user: TestUser): Promise<string> {
+  const res = await post('/login', { email: user.email, password: user.password });
+  expect(res.statusCode, res.body).toBe(200);
+  const body = res.json<{ mfa_required: boolean; mfa_token: string; access_token?: string }>();
+  expect(body.mfa_required).toBe(true);
+  expect(body.access_token).toBeUndefined();
+  return body.mfa_token;
+}
+
+function verify(mfaToken: string, code: string) {
+  return post('/mfa/verify', { mfa_token: mfaToken, code });
+}
+
+async function userRow(id: string) {
+  const [row] = await t.app.ctx.db.select().from(users).where(eq(users.id, id));
+  if (!row) throw new Error('no such user');
+  return row;
+}
+
+function auditOf(actorId: string, action: string) {
+  return t.app.ctx.db
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.actorId, actorId), eq(auditLog.action, action)))
+    .orderBy(asc(auditLog.seq));
+}
+
+describe('TOTP setup and enable', () => {
+  it('setup returns an otpauth:// URI and a base32 secret, stored only encrypted', async () => {
+    const user = await createUser(t.app);
+    const res = await post('/mfa/totp/setup', undefined, bearer(user.accessToken));
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    const body = res.json<{
+      secret: string;
+      otpauth_uri: string;
+      digits: number;
+      period: number;
+    }>();
+    expect(body.secret).toMatch(/^[A-Z2-7]{32}$/);
+    expect(body.otpauth_uri).toMatch(/^otpauth:\/\/totp\//);
+    expect(body.otpauth_uri).toContain(`secret=${body.secret}`);
+    expect(body).toMatchObject({ digits: 6, period: 30, issuer: 'MedCore' });
+
+    const row = await userRow(user.id);
+    expect(row.totpPendingSecretEnc).toBeTruthy();
+    expect(row.mfaEnabled).toBe(false);
+    expect(JSON.stringify(row)).not.toContain(body.secret);
+    expect(JSON.stringify(row).toLowerCase()).not.toContain(body.secret.toLowerCase());
+    // Not active yet: the password alone still logs in.
+    const login = await post('/login', { email: user.email, password: user.password });
+    expect(login.json<TokenPairBody>().access_token).toBeTruthy();
+  });
+
+  it('enable needs a valid code, returns 10 backup codes once, and stores them hashed', async () => {
+    const user = await createUser(t.app);
+    const { secret } = (await post('/mfa/totp/setup', undefined, bearer(user.accessToken))).json<{
+      secret: string;
+    }>();
+    const wrong = await post(
+      '/mfa/totp/enable',
+      { code: wrongCode(secret) },
+      bearer(user.accessToken),
+    );
+    expect(wrong.statusCode).toBe(400);
+    expect(problemOf(wrong).errors?.[0]?.field).toBe('body.code');
+    expect((await userRow(user.id)).mfaEnabled).toBe(false);
+
+    const res = await post('/mfa/totp/enable', { code: codeNow(secret) }, bearer(user.accessToken));
+    expect(res.statusCode).toBe(200);
+    const codes = res.json<{ backup_codes: string[] }>().backup_codes;
+    expect(codes).toHaveLength(10);
+    expect(new Set(codes).size).toBe(10);
+    for (const code of codes) expect(code).toMatch(/^[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}$/);
+
+    const row = await userRow(user.id);
+    expect(row).toMatchObject({ mfaEnabled: true, totpPendingSecretEnc: null });
+    expect(row.totpSecretEnc).toBeTruthy();
+    expect(JSON.stringify(row)).not.toContain(secret);
+    const stored = await t.app.ctx.db
+      .select()
+      .from(mfaBackupCodes)
+      .where(eq(mfaBackupCodes.userId, user.id));
+    expect(stored).toHaveLength(10);
+    const dump = JSON.stringify(stored);
+    for (const code of codes) {
+      expect(dump).not.toContain(code);
+      expect(dump).not.toContain(code.replace(/-/g, ''));
+    }
+    expect((await auditOf(user.id, 'auth.mfa_enable')).map((r) => r.outcome)).toEqual([
+      'failure',
+      'success',
+    ]);
+  });
+
+  it('refuses setup or enable while on (409), and enable without setup (409)', async () => {
+    const user = await enrol();
+    expect((await post('/mfa/totp/setup', undefined, bearer(user.accessToken))).statusCode).toBe(
+      409,
+    );
+    const again = await post(
+      '/mfa/totp/enable',
+      { code: nextCode(user.secret) },
+      bearer(user.accessToken),
+    );
+    expect(again.statusCode).toBe(409);
+    const fresh = await createUser(t.app);
+    const early = await post('/mfa/totp/enable', { code: '123456' }, bearer(fresh.accessToken));
+    expect(early.statusCode).toBe(409);
+  });
+
+  it('rejects malformed bodies with 400', async () => {
+    const user = await createUser(t.app);
+    for (const payload of [{}, { code: '12345' }, { code: '12345a' }, { code: 123456 }]) {
+      const res = await post('/mfa/totp/enable', payload, bearer(user.accessToken));
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+    }
+  });
+});
+
+describe('login with MFA on', () => {
+  it('is two steps: the password gives an mfa_token, the code gives the token pair', async () => {
+    const user = await enrol();
+    const res = await post('/login', { email: user.email, password: user.password });
+    expect(res.statusCode).toBe(200);
+    expect(Object.keys(res.json<object>()).sort()).toEqual([
+      'expires_in',
+      'mfa_required',
+      'mfa_token',
+    ]);
+    const { mfa_token: mfaToken, expires_in: expiresIn } = res.json<{
+      mfa_token: string;
+      expires_in: number;
+    }>();
+    expect(expiresIn).toBe(300);
+    const done = await verify(mfaToken, nextCode(user.secret));
+    expect(done.statusCode, done.body).toBe(200);
+    const pair = done.json<TokenPairBody>();
+    expect(pair.token_type).toBe('bearer');
+    const me = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/users/me',
+      headers: bearer(pair.access_token),
+    });
+    expect(me.json<{ id: string }>().id).toBe(user.id);
+    // The mfa_token is stored only as a hash.
+    const challenges = await t.app.ctx.db
+      .select()
+      .from(mfaChallenges)
+      .where(eq(mfaChallenges.userId, user.id));
+    expect(JSON.stringify(challenges)).not.toContain(mfaToken);
+
+    const logins = await auditOf(user.id, 'auth.login');
+    expect(logins.at(-1)).toMatchObject({ outcome: 'success', details: { mfa_required: true } });
+    const verified = await auditOf(user.id, 'auth.mfa_verify');
+    expect(verified.at(-1)).toMatchObject({
+      outcome: 'success',
+      resourceType: 'session',
+      details: { factor: 'totp' },
+    });
+  });
+
+  it('refuses a code that was already accepted (replay), including the enabling one', async () => {
+    const user = await enrol();
+    // The code that turned MFA on cannot log in.
+    expect((await verify(await passwordStep(user), user.enablingCode)).statusCode).toBe(401);
+    const code = nextCode(user.secret);
+    expect((await verify(await passwordStep(user), code)).statusCode).toBe(200);
+    const replay = await verify(await passwordStep(user), code);
+    expect(replay.statusCode).toBe(401);
+    expect(problemOf(replay).code).toBe('invalid_credentials');
+    // After a code of the next step (inside the window), the current step's never-used code is
+    // refused too: accepted steps only move forward.
+    clock.advance(step);
+    const ahead = codeNow(user.secret, step);
+    const current = codeNow(user.secret);
+    expect((await verify(await passwordStep(user), ahead)).statusCode).toBe(200);
+    expect((await verify(await passwordStep(user), current)).statusCode).toBe(401);
+  });
+
+  it('accepts a code one step off either way, not two', async () => {
+    const user = await enrol();
+    clock.advance(3 * step);
+    expect(
+      (await verify(await passwordStep(user), codeNow(user.secret, 2 * step))).statusCode,
+    ).toBe(401);
+    expect(
+      (await verify(await passwordStep(user), codeNow(user.secret, -2 * step))).statusCode,
+    ).toBe(401);
+    expect((await verify(await passwordStep(user), codeNow(user.secret, -step))).statusCode).toBe(
+      200,
+    );
+    expect((await verify(await passwordStep(user), codeNow(user.secret, step))).statusCode).toBe(
+      200,
+    );
+  });
+
+  it('a wrong code is a 401 that leaves the mfa_token usable; success spends it', async () => {
+    const user = await enrol();
+    const mfaToken = await passwordStep(user);
+    clock.advance(step);
+    for (let i = 0; i < 3; i++) {
+      const res = await verify(mfaToken, wrongCode(user.secret));
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer');
+    }
+    expect((await verify(mfaToken, codeNow(user.secret))).statusCode).toBe(200);
+    const reused = await verify(mfaToken, nextCode(user.secret));
+    expect(reused.statusCode).toBe(401);
+    expect(problemOf(reused).code).toBe('invalid_token');
+    const failures = (await auditOf(user.id, 'auth.mfa_verify')).filter(
+      (r) => r.outcome === 'failure',
+    );
+    expect(failures.map((r) => r.details)).toEqual(Array(3).fill({ reason: 'bad_code' }));
+  });
+
+  it('allows 5 attempts per mfa_token, then refuses even the right code', async () => {
+    const user = await enrol();
+    const mfaToken = await passwordStep(user);
+    clock.advance(step);
+    for (let i = 0; i < 5; i++) {
+      expect((await verify(mfaToken, wrongCode(user.secret))).statusCode).toBe(401);
+    }
+    // Five wrong codes also locked the account; lift that so only the token's limit is left.
+    const unlock = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/admin/users/${user.id}/unlock`,
+      headers: bearer(admin.accessToken),
+    });
+    expect(unlock.statusCode).toBe(204);
+    const res = await verify(mfaToken, codeNow(user.secret));
+    expect(res.statusCode).toBe(401);
+    expect(problemOf(res).code).toBe('invalid_token');
+    // A new password step works again.
+    expect((await verify(await passwordStep(user), codeNow(user.secret))).statusCode).toBe(200);
+  });
+
+  it('an mfa_token expires after 5 minutes', async () => {
+    const user = await enrol();
+    const early = await passwordStep(user);
+    const late = await passwordStep(user);
+    clock.advance(4 * 60_000 + 50_000);
+    expect((await verify(early, codeNow(user.secret))).statusCode).toBe(200);
+    clock.advance(11_000);
+    const res = await verify(late, nextCode(user.secret));
+    expect(res.statusCode).toBe(401);
+    expect(problemOf(res).code).toBe('invalid_token');
+  });
+
+  it('accepts each backup code once (case, spaces and dashes ignored)', async () => {
+    const user = await enrol();
+    const [first, second] = user.backupCodes as [string, string];
+    const ok = await verify(await passwordStep(user), first);
+    expect(ok.statusCode).toBe(200);
+    expect((await verify(await passwordStep(user), first)).statusCode).toBe(401);
+    const typed = second.toUpperCase().replace(/-/g, ' ');
+    expect((await verify(await passwordStep(user), typed)).statusCode).toBe(200);
+    const used = await t.app.ctx.db
+      .select()
+      .from(mfaBackupCodes)
+      .where(eq(mfaBackupCodes.userId, user.id));
+    expect(used.filter((c) => c.usedAt !== null)).toHaveLength(2);
+    const verified = await auditOf(user.id, 'auth.mfa_verify');
+    expect(verified.filter((r) => r.outcome === 'success').map((r) => r.details)).toEqual([
+      { factor: 'backup_code' },
+      { factor: 'backup_code' },
+    ]);
+  });
+
+  it('lockout applies to the password step: locked means no mfa_token', async () => {
+    const user = await enrol();
+    for (let i = 0; i < 5; i++) {
+      expect((await post('/login', { email: user.email, password: 'wrong pass' })).statusCode).toBe(
+        401,
+      );
+    }
+    const res = await post('/login', { email: user.email, password: user.password });
+    expect(res.statusCode).toBe(401);
+    expect(res.body).not.toContain('mfa_token');
+  });
+
+  it('wrong codes count toward the lockout, and a lock refuses a token taken before it', async () => {
+    const user = await enrol();
+    const spare = await passwordStep(user);
+    clock.advance(step);
+    const first = await passwordStep(user);
+    for (let i = 0; i < 4; i++) await verify(first, wrongCode(user.secret));
+    const second = await passwordStep(user);
+    expect((await verify(second, wrongCode(user.secret))).statusCode).toBe(401);
+    expect(await auditOf(user.id, 'auth.lockout')).toHaveLength(1);
+    // Locked: the right code on a token fetched earlier is refused, and so is the password.
+    expect((await verify(spare, codeNow(user.secret))).statusCode).toBe(401);
+    expect((await post('/login', { email: user.email, password: user.password })).statusCode).toBe(
+      401,
+    );
+    clock.advance(61_000);
+    expect((await verify(await passwordStep(user), codeNow(user.secret))).statusCode).toBe(200);
+  });
+
+  it('rejects malformed verify bodies with 400 and unknown tokens with 401', async () => {
+    for (const payload of [
+      {},
+      { mfa_token: 'x' },
+      { code: '123456' },
+      { mfa_token: 'x', code: 'abc' },
+      { mfa_token: 'x', code: '12345\u0000' },
+      { mfa_token: 'x'.repeat(201), code: '123456' },
+      { mfa_token: 'x', code: '123456', extra: 1 },
+      { mfa_token: 42, code: '123456' },
+    ]) {
+      const res = await post('/mfa/verify', payload);
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+    }
+    const unknown = await verify('no-such-token', '123456');
+    expect(unknown.statusCode).toBe(401);
+    expect(problemOf(unknown).code).toBe('invalid_token');
+  });
+});
+
+describe('TOTP disable', () => {
+  it('needs the password and a code; afterwards the password alone logs in', async () => {
+    const user = await enrol();
+    const pending = await passwordStep(user);
+    const wrongPassword = await post(
+      '/mfa/totp/disable',
+      { password: 'not it at all', code: nextCode(user.secret) },
+      bearer(user.accessToken),
+    );
+    expect(wrongPassword.statusCode).toBe(400);
+    expect(problemOf(wrongPassword).errors?.[0]?.field).toBe('body.password');
+    const badCode = await post(
+      '/mfa/totp/disable',
+      { password: user.password, code: wrongCode(user.secret) },
+      bearer(user.accessToken),
+    );
+    expect(badCode.statusCode).toBe(400);
+    expect(problemOf(badCode).errors?.[0]?.field).toBe('body.code');
+    expect((await userRow(user.id)).mfaEnabled).toBe(true);
+
+    const res = await post(
+      '/mfa/totp/disable',
+      { password: user.password, code: codeNow(user.secret) },
+      bearer(user.accessToken),
+    );
+    expect(res.statusCode).toBe(204);
+    const row = await userRow(user.id);
+    expect(row).toMatchObject({
+      mfaEnabled: false,
+      totpSecretEnc: null,
+      totpPendingSecretEnc: null,
+    });
+    const codes = await t.app.ctx.db
+      .select()
+      .from(mfaBackupCodes)
+      .where(eq(mfaBackupCodes.userId, user.id));
+    expect(codes).toHaveLength(0);
+    // A second step started before is over too.
+    expect((await verify(pending, nextCode(user.secret))).statusCode).toBe(401);
+    const login = await post('/login', { email: user.email, password: user.password });
+    expect(login.json<TokenPairBody>().access_token).toBeTruthy();
+    expect((await auditOf(user.id, 'auth.mfa_disable')).map((r) => r.outcome)).toEqual([
+      'failure',
+      'failure',
+      'success',
+    ]);
+  });
+
+  it('accepts a backup code instead of a TOTP code; 409 when MFA is off', async () => {
+    const user = await enrol();
+    const res = await post(
+      '/mfa/totp/disable',
+      { password: user.password, code: user.backupCodes[3] ?? '' },
+      bearer(user.accessToken),
+    );
+    expect(res.statusCode).toBe(204);
+    const again = await post(
+      '/mfa/totp/disable',
+      { password: user.password, code: '123456' },
+      bearer(user.accessToken),
+    );
+    expect(again.statusCode).toBe(409);
+  });
+});
