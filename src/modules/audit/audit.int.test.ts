@@ -11,6 +11,7 @@ import {
 } from '../../../test/helpers.js';
 import { auditLog, type AuditRow } from '../../db/schema/audit.js';
 import { patients } from '../../db/schema/patients.js';
+import { verifyChain } from './audit.repository.js';
 
 /**
  * SECURITY.md "Audit and logs": every read, change, delete and export of patient data writes one
@@ -461,7 +462,10 @@ describe('the trail is append-only and chained', () => {
       headers: bearer(admin.accessToken),
     });
     expect(res.json()).toMatchObject({ ok: true, first_broken_seq: null, reason: null });
-    expect(res.json<{ rows_checked: number }>().rows_checked).toBeGreaterThan(30);
+    const checked = res.json<{ rows_checked: number }>().rows_checked;
+    expect(checked).toBeGreaterThan(30);
+    // Small batches: the links across batch boundaries are checked too.
+    expect(await verifyChain(t.app.ctx.db, 7)).toEqual({ rows: checked, firstBroken: null });
   });
 });
 
@@ -504,8 +508,11 @@ describe('verify finds tampering done behind the triggers', () => {
         url: '/api/v1/admin/audit/verify',
         headers: bearer(boss.accessToken),
       });
+      // The same verdict when the walk crosses batch boundaries on every second row.
+      const batched = await verifyChain(own.app.ctx.db, 2);
       return {
         seq,
+        batched: batched.firstBroken,
         result: verify.json<{ ok: boolean; first_broken_seq: number; reason: string }>(),
       };
     } finally {
@@ -514,21 +521,24 @@ describe('verify finds tampering done behind the triggers', () => {
   }
 
   it('a modified row is a hash mismatch at that row', async () => {
-    const { seq, result } = await tamperedApp(
+    const { seq, result, batched } = await tamperedApp(
       "update audit_log set actor_role = 'guest' where seq = $SEQ",
     );
     expect(result).toMatchObject({ ok: false, first_broken_seq: seq, reason: 'hash_mismatch' });
+    expect(batched).toEqual({ seq, reason: 'hash_mismatch' });
   });
 
   it('a deleted row breaks the link of the row after it', async () => {
-    const { seq, result } = await tamperedApp('delete from audit_log where seq = $SEQ');
+    const { seq, result, batched } = await tamperedApp('delete from audit_log where seq = $SEQ');
     expect(result).toMatchObject({ ok: false, first_broken_seq: seq + 1, reason: 'chain_break' });
+    expect(batched).toEqual({ seq: seq + 1, reason: 'chain_break' });
   });
 
   it('a row rewritten with a recomputed hash still breaks the next link', async () => {
-    const { seq, result } = await tamperedApp(
+    const { seq, result, batched } = await tamperedApp(
       "update audit_log set ip = '10.6.6.6' where seq = $SEQ; update audit_log a set hash = audit_row_hash(a) where seq = $SEQ",
     );
     expect(result).toMatchObject({ ok: false, first_broken_seq: seq + 1, reason: 'chain_break' });
+    expect(batched).toEqual({ seq: seq + 1, reason: 'chain_break' });
   });
 });

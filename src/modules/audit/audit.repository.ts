@@ -96,35 +96,40 @@ export interface ChainCheck {
   firstBroken: { seq: number; reason: 'hash_mismatch' | 'chain_break' } | null;
 }
 
+const GENESIS = '0'.repeat(64);
+const VERIFY_BATCH = 10_000;
+
 /**
  * Recomputes every row's hash with the same SQL function the insert trigger used, and checks
- * that each row links to the one before it (a deleted or inserted row breaks the link).
+ * that each row links to the one before it (a deleted, inserted or re-hashed row breaks the
+ * link). Walks the table in `seq` batches so that no single query outlives the request
+ * timeouts, however long the trail grows.
  */
-export async function verifyChain(db: DbOrTx): Promise<ChainCheck> {
-  const genesis = '0'.repeat(64);
-  const counted = rowsOf<{ rows: string }>(
-    await db.execute(sql`select count(*)::text as rows from audit_log`),
-  );
-  const broken = rowsOf<{ seq: string; hash_ok: boolean }>(
-    await db.execute(sql`
-    select seq::text as seq, hash_ok from (
-      select a.seq,
-             a.hash = audit_row_hash(a) as hash_ok,
-             a.prev_hash = coalesce(lag(a.hash) over (order by a.seq), ${genesis}) as link_ok
-      from audit_log a
-    ) checked
-    where not hash_ok or not link_ok
-    order by seq
-    limit 1`),
-  );
-  const first = broken[0];
-  return {
-    rows: Number(counted[0]?.rows ?? 0),
-    firstBroken:
-      first === undefined
-        ? null
-        : { seq: Number(first.seq), reason: first.hash_ok ? 'chain_break' : 'hash_mismatch' },
-  };
+export async function verifyChain(db: DbOrTx, batch = VERIFY_BATCH): Promise<ChainCheck> {
+  let previousHash = GENESIS;
+  let afterSeq = -1;
+  let rows = 0;
+  for (;;) {
+    const chunk = rowsOf<{ seq: string; prev_hash: string; hash: string; hash_ok: boolean }>(
+      await db.execute(sql`
+        select a.seq::text as seq, a.prev_hash, a.hash, a.hash = audit_row_hash(a) as hash_ok
+        from audit_log a
+        where a.seq > ${afterSeq}
+        order by a.seq
+        limit ${batch}`),
+    );
+    for (const row of chunk) {
+      const seq = Number(row.seq);
+      if (!row.hash_ok) return { rows: rows + 1, firstBroken: { seq, reason: 'hash_mismatch' } };
+      if (row.prev_hash !== previousHash) {
+        return { rows: rows + 1, firstBroken: { seq, reason: 'chain_break' } };
+      }
+      previousHash = row.hash;
+      afterSeq = seq;
+      rows += 1;
+    }
+    if (chunk.length < batch) return { rows, firstBroken: null };
+  }
 }
 
 /** Raw results from node-postgres and PGlite both carry `rows`. */
