@@ -27,6 +27,9 @@ export async function startServer(
       DATA_DIR: dataDir,
       NODE_ENV: 'production',
       JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
+      MFA_ENCRYPTION_KEY: 'bench-mfa-key-bench-mfa-key-bench-mfa-0000',
+      // Benchmarks measure throughput; with limits on they would measure 429s.
+      RATE_LIMIT_ENABLED: 'false',
       ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
     },
     stdio: ['ignore', 'inherit', 'inherit'],

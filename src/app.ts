@@ -18,6 +18,7 @@ import { PrescriptionSchema } from './modules/prescriptions/prescriptions.schema
 import { prescriptionsRoutes } from './modules/prescriptions/prescriptions.routes.js';
 import { ProblemSchema } from './lib/schema.js';
 import { resolveJwtSecret, resolveMfaKey } from './modules/auth/secret.js';
+import { SessionCache } from './modules/auth/session-cache.js';
 import { createTokenSigner } from './modules/auth/tokens.js';
 import { healthRoutes, type Lifecycle } from './modules/health/health.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
@@ -120,7 +121,11 @@ export async function buildApp(
       mfaKey: resolveMfaKey(config, secret),
       mailer,
       background,
+      sessionCache: new SessionCache(config.authCacheMs),
     };
+    app.addHook('onClose', async () => {
+      ctx.sessionCache.close();
+    });
     const lifecycle: Lifecycle = { shuttingDown: false };
     app.decorate('ctx', ctx);
     app.decorate('database', database);

@@ -5,6 +5,7 @@ import type { AppContext } from './context.js';
 import { jobDatabaseOptions, openDatabase } from './db/client.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
 import { createBackgroundTasks } from './lib/background.js';
+import { SessionCache } from './modules/auth/session-cache.js';
 import { systemClock } from './lib/clock.js';
 import { AppError } from './lib/errors.js';
 import { createMailer } from './lib/mailer.js';
@@ -58,6 +59,7 @@ async function withContext<T>(config: Config, run: (ctx: AppContext) => Promise<
       // Commands send no mail and start no background work; these only satisfy the context.
       mailer: createMailer(config),
       background: createBackgroundTasks(),
+      sessionCache: new SessionCache(0),
     };
     return await run(ctx);
   } finally {

@@ -3,6 +3,7 @@ import type { Db } from './db/client.js';
 import type { BackgroundTasks } from './lib/background.js';
 import type { Clock } from './lib/clock.js';
 import type { Mailer } from './lib/mailer.js';
+import type { SessionCache } from './modules/auth/session-cache.js';
 import type { TokenSigner } from './modules/auth/tokens.js';
 
 /** What every use case may depend on; built once in buildApp and passed explicitly. */
@@ -16,6 +17,8 @@ export interface AppContext {
   readonly mailer: Mailer;
   /** Work started by a request but not awaited by it (drained before the database closes). */
   readonly background: BackgroundTasks;
+  /** Session states remembered for at most AUTH_CACHE_MS; cleared by every revocation. */
+  readonly sessionCache: SessionCache;
 }
 
 /** Facts about the HTTP request that use cases record (sessions, later the audit trail). */

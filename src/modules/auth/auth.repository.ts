@@ -7,6 +7,7 @@ import {
   type SessionRow,
 } from '../../db/schema/sessions.js';
 import { users } from '../../db/schema/users.js';
+import { forgetCachedSessions } from './session-cache.js';
 
 export async function insertSession(
   db: DbOrTx,
@@ -75,6 +76,7 @@ export async function revokeSession(
     .set({ revokedAt: sql`now()`, revokedReason: reason })
     .where(where)
     .returning({ id: sessions.id });
+  forgetCachedSessions();
   return rows.length === 1;
 }
 
@@ -96,6 +98,7 @@ export async function revokeUserSessions(
       ),
     )
     .returning({ id: sessions.id });
+  forgetCachedSessions();
   return rows.length;
 }
 

@@ -186,7 +186,11 @@ export async function authenticate(
 ): Promise<Principal | null> {
   const claims = await ctx.tokens.verifyAccess(accessToken);
   if (!claims) return null;
-  const state = await repo.findSessionState(ctx.db, claims.sid);
+  let state = ctx.sessionCache.get(claims.sid);
+  if (state === undefined) {
+    state = await repo.findSessionState(ctx.db, claims.sid);
+    if (state !== undefined) ctx.sessionCache.set(claims.sid, state);
+  }
   if (!state || state.revoked || !state.userActive || state.userId !== claims.sub) return null;
   if (state.expiresAt <= ctx.clock.now()) return null;
   return {

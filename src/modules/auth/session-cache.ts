@@ -1,0 +1,54 @@
+import type { SessionState } from './auth.repository.js';
+
+/**
+ * A per-instance memory of session states for at most AUTH_CACHE_MS (<= 1 s), so a busy client
+ * does not cost one session lookup per request. SECURITY.md lets revocation take up to 1 s to
+ * reach access tokens on every instance; that bound is the TTL. On the instance that revokes,
+ * revocation is immediate: every revoke clears the caches of this process.
+ */
+export class SessionCache {
+  private readonly entries = new Map<string, { state: SessionState; until: number }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries = 10_000,
+  ) {
+    liveCaches.add(this);
+  }
+
+  get(sessionId: string): SessionState | undefined {
+    const entry = this.entries.get(sessionId);
+    if (entry === undefined) return undefined;
+    if (entry.until <= performance.now()) {
+      this.entries.delete(sessionId);
+      return undefined;
+    }
+    return entry.state;
+  }
+
+  set(sessionId: string, state: SessionState): void {
+    if (this.ttlMs <= 0) return;
+    // Oldest first out: a Map iterates in insertion order.
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    this.entries.set(sessionId, { state, until: performance.now() + this.ttlMs });
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  close(): void {
+    this.entries.clear();
+    liveCaches.delete(this);
+  }
+}
+
+const liveCaches = new Set<SessionCache>();
+
+/** Called by every revocation: this process never serves a revoked session from memory. */
+export function forgetCachedSessions(): void {
+  for (const cache of liveCaches) cache.clear();
+}
