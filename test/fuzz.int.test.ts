@@ -1,32 +1,48 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
-import { buildTestApp, createUser, login } from './helpers.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  contentTypes,
+  encode,
+  formBodies,
+  hostileArb,
+  hostileAuthorization,
+  hostilePathValues,
+  hostileTextArb,
+  junkQueries,
+  minimalValue,
+  mutatedArb,
+  nulProbes,
+  queryScalars,
+  rawJsonBodies,
+  rawPathValues,
+  seededBytes,
+  strongPasswordArb,
+  validArb,
+  wrongTypeArb,
+  type JsonSchema,
+  type SchemaContext,
+} from './fuzz-inputs.js';
+import { bearer, buildTestApp, createUser, login, strongPassword, unique } from './helpers.js';
 
 /**
- * Hostile-input fuzzing driven by the OpenAPI document (SECURITY.md "Input and limits"): for
- * every documented operation, at least 300 inputs across body, query, path and headers. Nothing
- * may answer >= 500, every 4xx must be RFC 9457 problem+json, and nothing may take 2 s or more.
+ * Hostile-input fuzzing driven by the live OpenAPI document (SECURITY.md "Input and limits"):
+ * for every documented operation, fast-check derives arbitraries from the operation's own
+ * schemas (path, query, headers, body) and sends at least 300 inputs, each a valid-ish request
+ * with one hostile spot. Nothing may answer >= 500, every 4xx must be RFC 9457 problem+json,
+ * nothing may take 2 s or more; and NUL in any string field must be a 400 naming that field.
  *
- * Inputs come from a seeded PRNG: a failure names the seed and input, and re-running with
- * FUZZ_SEED=<seed> replays exactly the same inputs.
+ * Runs are seeded (FUZZ_SEED, default below) so a failure replays exactly; FUZZ_RUNS raises the
+ * number of inputs per route. Guarded routes are called as an admin (as a doctor where the
+ * permission table closes a route to admins), so inputs reach validation and the handlers.
  */
-const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed_1234);
-const INPUTS_PER_ROUTE = 300;
+const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed_1234) | 0;
+const RUNS = Math.max(300, Number(process.env.FUZZ_RUNS ?? 300) || 300);
 const SLOW_MS = 2_000;
+// Past this, fast-check stops (shrinking included) and reports what it has.
+const ROUTE_BUDGET_MS = 60_000;
 
-/** mulberry32: a tiny, fast, seedable PRNG (public domain). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-/** FNV-1a, so each route gets its own stream that does not depend on the order of routes. */
+/** FNV-1a, so each route gets its own seed that does not depend on the order of routes. */
 function hash(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
@@ -36,39 +52,8 @@ function hash(text: string): number {
   return h >>> 0;
 }
 
-type Rng = () => number;
-const int = (rng: Rng, n: number) => Math.floor(rng() * n);
-function pick<T>(rng: Rng, items: readonly T[]): T {
-  return items[int(rng, items.length)] as T;
-}
-function hex(rng: Rng, length: number): string {
-  let out = '';
-  for (let i = 0; i < length; i++) out += int(rng, 16).toString(16);
-  return out;
-}
-function randomUuid(rng: Rng): string {
-  const h = hex(rng, 32);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20)}`;
-}
-
 // --- the OpenAPI document ---------------------------------------------------------------------
 
-interface JsonSchema {
-  $ref?: string;
-  type?: string;
-  format?: string;
-  pattern?: string;
-  minLength?: number;
-  maxLength?: number;
-  minimum?: number;
-  maximum?: number;
-  enum?: unknown[];
-  const?: unknown;
-  anyOf?: JsonSchema[];
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  additionalProperties?: boolean;
-}
 interface Parameter {
   in: 'path' | 'query' | 'header';
   name: string;
@@ -85,281 +70,16 @@ interface OpenApiDoc {
   components: { schemas: Record<string, JsonSchema> };
 }
 
-// --- hostile values ---------------------------------------------------------------------------
-
-function deepObject(depth: number): unknown {
-  let value: unknown = 'leaf';
-  for (let i = 0; i < depth; i++) value = { a: value };
-  return value;
-}
-function deepArray(depth: number): unknown {
-  let value: unknown = 1;
-  for (let i = 0; i < depth; i++) value = [value];
-  return value;
-}
-
-const sqlish = [
-  "' OR 1=1--",
-  "'; DROP TABLE users;--",
-  '" OR ""="',
-  "admin'--",
-  "1' UNION SELECT password FROM users--",
-  "'); SELECT pg_sleep(5);--",
-  '\\',
-  "%' AND 1=1 AND '%'='",
-];
-const strings = [
-  '',
-  ' ',
-  '0',
-  '123',
-  '-1',
-  'true',
-  'false',
-  'null',
-  'undefined',
-  'NaN',
-  'Infinity',
-  '1e400',
-  '\u0000',
-  'a\u0000b',
-  '\u0001\u0002\u0003',
-  '\u001b[2J',
-  '\u007f',
-  'line\r\nbreak',
-  'tab\there',
-  '\ud800',
-  '\udfff\ud800',
-  '\uffff\ufffe',
-  '\u202eevil.exe',
-  '\u200b\u200d\ufeff',
-  '𝔘𝔫𝔦𝔠𝔬𝔡𝔢 🩺👩🏽‍⚕️',
-  'Z̷̢̛͔a̶͎͝l̷̰̓g̵̱̈́o̴͚͐',
-  'İıŞş ß ﬁ',
-  'ß'.repeat(200),
-  '🩺'.repeat(150),
-  'x'.repeat(255),
-  'x'.repeat(10_000),
-  '../../../../etc/passwd',
-  '..%2f..%2f',
-  '%00',
-  '%',
-  '<script>alert(1)</script>',
-  '${jndi:ldap://127.0.0.1/a}',
-  '{{7*7}}',
-  '__proto__',
-  'constructor',
-  'not-a-uuid',
-  '00000000-0000-0000-0000-000000000000',
-  'ADMIN',
-  'admin ',
-  '2026-02-30T25:61:61Z',
-  'user@',
-  '@example.test',
-  'a@b',
-  `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}`,
-  ...sqlish,
-];
-const jsonValues: unknown[] = [
-  null,
-  true,
-  false,
-  0,
-  -0,
-  -1,
-  1,
-  1.5,
-  -0.000001,
-  2 ** 31,
-  -(2 ** 31) - 1,
-  Number.MAX_SAFE_INTEGER + 2,
-  1e308,
-  -1e308,
-  [],
-  [1, 2, 3],
-  ['a'],
-  [null],
-  {},
-  { $gt: '' },
-  { toString: 'x' },
-  deepObject(200),
-  deepArray(200),
-  ...strings,
-];
-
-/** Whole bodies as raw text, sent as application/json. */
-const rawJsonBodies = [
-  'null',
-  '[]',
-  '"string"',
-  '123',
-  'true',
-  '{}',
-  '1e400',
-  '-0',
-  '{"a":1,"a":2}',
-  '\ufeff{}',
-  '{"__proto__":{"polluted":true}}',
-  '{"constructor":{"prototype":{"polluted":true}}}',
-  '{"a":{"__proto__":{"polluted":true}}}',
-  '[{"__proto__":{"polluted":true}}]',
-  '['.repeat(10_000) + ']'.repeat(10_000),
-  '['.repeat(100_000) + ']'.repeat(100_000),
-  '{"a":'.repeat(50_000) + '1' + '}'.repeat(50_000),
-  '{"a":'.repeat(20_000) + '{"__proto__":{"x":1}}' + '}'.repeat(20_000),
-  `"${'x'.repeat(1_048_600)}"`,
-  '{"a":"\\ud800"}',
-  '{"a":"\\u0000"}',
-  '{"a":1',
-  '{,}',
-  "{'a':1}",
-  '{"a":NaN}',
-  '{"a":Infinity}',
-  '{"a":undefined}',
-  '/* comment */ {}',
-  '{"a":1}{"b":2}',
-  '   ',
-];
-
-const hostilePathValues = [
-  'x',
-  '1',
-  '-1',
-  '0',
-  'null',
-  'undefined',
-  'true',
-  '00000000-0000-0000-0000-000000000000',
-  'ffffffff-ffff-ffff-ffff-ffffffffffff',
-  '01A20000-0000-7000-8000-00000000000A',
-  '{01a20000-0000-7000-8000-000000000000}',
-  '01a20000-0000-7000-8000-000000000000-extra',
-  '01a20000000070008000000000000000',
-  '01a20000-0000-7000-8000-00000000000g',
-  ' 01a20000-0000-7000-8000-000000000000',
-  'a'.repeat(200),
-  'a'.repeat(201),
-  'a'.repeat(5_000),
-  '..',
-  '.',
-  '\u0000',
-  '𝔘𝔫𝔦𝔠𝔬𝔡𝔢',
-  '<script>',
-  '__proto__',
-  'constructor',
-  ...sqlish,
-];
-/** Sent without encoding: broken percent-escapes and traversal tricks. */
-const rawPathValues = ['%', '%ZZ', '%00', '%2e%2e', '..%2f..%2fetc', '%E0%A4%A', '%C0%AE', 'a%20b'];
-
-const hostileAuthorization = [
-  'Bearer',
-  'Bearer ',
-  'Bearer x',
-  'Bearer null',
-  'bearer a.b.c',
-  'Basic YWRtaW46YWRtaW4=',
-  'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4Iiwicm9sZSI6ImFkbWluIn0.',
-  'Bearer ' + 'a'.repeat(5_000),
-  'Bearer ' + 'a.'.repeat(100),
-  "Bearer ' OR 1=1--",
-  'Token abc',
-];
-
-// --- random structured values ---------------------------------------------------------------
-
-const alphabet = [
-  'a',
-  'Z',
-  '0',
-  '_',
-  '-',
-  '.',
-  '@',
-  ' ',
-  "'",
-  '"',
-  '\\',
-  '/',
-  '%',
-  '\u0000',
-  '\u0007',
-  '\n',
-  '\u007f',
-  'é',
-  'ß',
-  '山',
-  '🩺',
-  '\u202e',
-  '\ud800',
-];
-function randomString(rng: Rng): string {
-  const length = pick(rng, [0, 1, 2, 8, 20, 64, 129, 201, 255, 1_000]);
-  let out = '';
-  for (let i = 0; i < length; i++) out += pick(rng, alphabet);
-  return out;
-}
-const randomKeys = ['a', 'email', 'password', 'role', '__proto__', 'constructor', 'prototype', ''];
-function randomValue(rng: Rng, depth = 0): unknown {
-  const kind = int(rng, depth > 3 ? 6 : 8);
-  switch (kind) {
-    case 0:
-      return null;
-    case 1:
-      return rng() < 0.5;
-    case 2:
-      return pick(rng, [0, -1, 1, 2 ** 53, -(2 ** 63), 1e308, 0.5, -1.5]) * (rng() < 0.5 ? 1 : -1);
-    case 3:
-      return Math.floor((rng() - 0.5) * 2 ** 40);
-    case 4:
-    case 5:
-      return rng() < 0.3 ? pick(rng, strings) : randomString(rng);
-    case 6:
-      return Array.from({ length: int(rng, 4) }, () => randomValue(rng, depth + 1));
-    default: {
-      const object: Record<string, unknown> = {};
-      for (let i = int(rng, 4); i > 0; i--) {
-        Object.defineProperty(object, pick(rng, randomKeys), {
-          value: randomValue(rng, depth + 1),
-          enumerable: true,
-          configurable: true,
-          writable: true,
-        });
-      }
-      return object;
-    }
-  }
-}
-function randomBytes(rng: Rng, length: number): Buffer {
-  const bytes = Buffer.alloc(length);
-  for (let i = 0; i < length; i++) bytes[i] = int(rng, 256);
-  return bytes;
-}
-
-// --- the app, its users and the operations ------------------------------------------------------
-
 const t = await buildTestApp();
 afterAll(async () => {
   await t.close();
 });
 const doc = (await t.app.inject('/openapi.json')).json<OpenApiDoc>();
 
-interface Actor {
-  email: string;
-  password: string;
-  token: string;
+function resolve(schema: JsonSchema): JsonSchema {
+  if (schema.$ref === undefined) return schema;
+  return doc.components.schemas[schema.$ref.split('/').pop() ?? ''] ?? {};
 }
-async function newAdmin(): Promise<Actor> {
-  const user = await createUser(t.app, 'admin');
-  return { email: user.email, password: user.password, token: user.accessToken };
-}
-const sharedAdmin = await newAdmin();
-const loginTarget = await createUser(t.app, 'user');
-// A real account for path ids, so body fuzzing reaches the service and the database.
-const victim = await createUser(t.app, 'doctor');
-
-/** Operations that end the caller's own session(s) get an admin of their own. */
-const endsOwnSession = /\/auth\/(logout|logout-all|password\/change|sessions\/\{id\})$/;
 
 interface Op {
   method: string;
@@ -367,6 +87,7 @@ interface Op {
   op: Operation;
   guarded: boolean;
   body: JsonSchema | undefined;
+  params: Parameter[];
 }
 const operations: Op[] = Object.entries(doc.paths).flatMap(([path, item]) =>
   Object.entries(item)
@@ -377,310 +98,554 @@ const operations: Op[] = Object.entries(doc.paths).flatMap(([path, item]) =>
       op,
       guarded: op.security !== undefined,
       body: op.requestBody?.content['application/json']?.schema,
+      params: op.parameters ?? [],
     })),
 );
-
-function resolve(schema: JsonSchema): JsonSchema {
-  if (schema.$ref === undefined) return schema;
-  const name = schema.$ref.split('/').pop() ?? '';
-  return doc.components.schemas[name] ?? {};
+// Parameterless reads go first, while the database is small: their cost grows with it (the
+// export, the stats and the audit chain check read every row) and the 2 s limit is per request.
+operations.sort((a, b) => rank(a) - rank(b));
+function rank(op: Op): number {
+  return op.method === 'GET' && op.params.length === 0 ? 0 : 1;
 }
 
-/** A value the schema accepts, so that one mutated field at a time gets past the others. */
-function validValue(raw: JsonSchema, rng: Rng, name: string): unknown {
-  const schema = resolve(raw);
-  if (schema.anyOf) {
-    const first = schema.anyOf.find((s) => s.type !== 'null') ?? {};
-    return validValue(first, rng, name);
-  }
-  if (schema.const !== undefined) return schema.const;
-  if (schema.enum) return schema.enum[0];
-  switch (schema.type ?? 'untyped') {
-    case 'string': {
-      if (schema.format === 'email') return `f${hex(rng, 10)}@example.test`;
-      if (schema.format === 'uuid') return victim.id;
-      if (schema.format === 'date-time') return new Date().toISOString();
-      if (name === 'refresh_token') return loginTarget.refreshToken;
-      // Long enough to pass the password-strength check; letters and digits match every pattern.
-      const length = Math.min(schema.maxLength ?? 24, Math.max(schema.minLength ?? 0, 24));
-      return `Fz${hex(rng, 40)}`.slice(0, length);
-    }
-    case 'integer':
-    case 'number':
-      return Math.max(schema.minimum ?? 1, Math.min(schema.maximum ?? 1, 1));
-    case 'boolean':
-      return false;
-    case 'object': {
-      const out: Record<string, unknown> = {};
-      for (const key of schema.required ?? []) {
-        out[key] = validValue(schema.properties?.[key] ?? {}, rng, key);
-      }
-      return out;
-    }
-    default:
-      return null;
-  }
+// --- actors and fixtures --------------------------------------------------------------------------
+
+interface Actor {
+  id: string;
+  role: 'admin' | 'doctor';
+  email: string;
+  password: string;
+  token: string;
+}
+async function newActor(role: Actor['role']): Promise<Actor> {
+  const user = await createUser(t.app, role);
+  return { id: user.id, role, email: user.email, password: user.password, token: user.accessToken };
+}
+const sharedAdmin = await newActor('admin');
+const doctor = await newActor('doctor');
+const loginTarget = await createUser(t.app, 'user');
+let refreshToken = loginTarget.refreshToken;
+
+async function stillSignedIn(actor: Actor): Promise<boolean> {
+  const res = await t.app.inject({ url: '/api/v1/users/me', headers: bearer(actor.token) });
+  return res.statusCode === 200;
 }
 
-// --- inputs -----------------------------------------------------------------------------------
-
-interface Input {
-  label: string;
-  body?: string | Buffer;
-  contentType?: string;
-  query?: string;
-  path?: Record<string, string>;
-  headers?: Record<string, string>;
-}
-
-function baseBody(op: Op, rng: Rng): Record<string, unknown> {
-  const schema = op.body ? resolve(op.body) : {};
-  const valid = validValue(schema, rng, 'body');
-  const body = (typeof valid === 'object' && valid !== null ? valid : {}) as Record<
-    string,
-    unknown
-  >;
-  if (op.path.endsWith('/auth/login')) {
-    return { email: loginTarget.email, password: loginTarget.password };
-  }
-  if (Object.keys(body).length === 0 && schema.properties) {
-    // Nothing required (a PATCH): start from one harmless field.
-    const first = Object.entries(schema.properties).find(([, s]) => resolve(s).type === 'string');
-    if (first) body[first[0]] = validValue(first[1], rng, first[0]);
-  }
-  return body;
-}
-
-/** encodeURIComponent, except that lone surrogates go out as the UTF-8 of U+FFFD. */
-function encode(value: string): string {
+/** Keeps an actor usable: a lost session is replaced by a new login, or by a new account. */
+async function ensureSignedIn(actor: Actor): Promise<void> {
+  if (await stillSignedIn(actor)) return;
   try {
-    return encodeURIComponent(value);
+    actor.token = (await login(t.app, actor.email, actor.password)).access_token;
   } catch {
-    return [...Buffer.from(value, 'utf8')]
-      .map((b) => `%${b.toString(16).padStart(2, '0')}`)
-      .join('');
+    Object.assign(actor, await newActor(actor.role));
   }
 }
 
-function json(value: unknown): string {
-  return JSON.stringify(value);
+/** Operations that end the caller's own session(s) get an admin of their own. */
+const endsOwnSession = /\/auth\/(logout|logout-all|password\/change|sessions\/\{id\})$/;
+
+/** The admin, or the doctor where the permission table closes the route to admins. */
+async function actorFor(op: Op): Promise<Actor> {
+  const admin = endsOwnSession.test(op.path) ? await newActor('admin') : sharedAdmin;
+  if (!op.guarded) return admin;
+  await ensureSignedIn(admin);
+  // Refused in onRequest, before the (deliberately broken) body could reach a handler.
+  const probe = await t.app.inject({
+    method: op.method as 'GET',
+    url: op.path.replace(/\{[^}]+\}/g, '01a20000-0000-7000-8000-000000000000'),
+    headers: { ...bearer(admin.token), 'content-type': 'application/json' },
+    ...(op.method === 'GET' ? {} : { payload: '{' }),
+  });
+  if (probe.statusCode !== 403) return admin;
+  await ensureSignedIn(doctor);
+  return doctor;
 }
 
-function inputsFor(op: Op, rng: Rng): Input[] {
-  const inputs: Input[] = [];
-  const params = op.op.parameters ?? [];
-  const pathParams = params.filter((p) => p.in === 'path');
-  const queryParams = params.filter((p) => p.in === 'query');
-  const headerParams = params.filter((p) => p.in === 'header');
+interface Fixtures {
+  patient: string;
+  appointment: string;
+  prescription: string;
+  user: string;
+  session: string;
+}
+
+let fixtureDay = 0;
+function created(res: LightMyRequestResponse, what: string): string {
+  if (res.statusCode !== 201) throw new Error(`fixture ${what}: ${res.statusCode} ${res.body}`);
+  return res.json<{ id: string }>().id;
+}
+
+/** Fresh records for each route, so one route's deletes and cancels do not starve the next. */
+async function makeFixtures(op: Op, actor: Actor): Promise<Fixtures> {
+  await ensureSignedIn(sharedAdmin);
+  await ensureSignedIn(doctor);
+  const patient = created(
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/patients?allow_duplicate=true',
+      headers: bearer(sharedAdmin.token),
+      payload: { first_name: 'Fuzz', last_name: unique('P'), allergies: ['penicillin'] },
+    }),
+    'patient',
+  );
+  // Past anything the fuzzer books (at most 361 days ahead), 30 minutes apart: no conflicts.
+  const day = new Date(Date.now() + 362 * 86_400_000);
+  day.setUTCHours(0, 30 * (fixtureDay++ % 100), 0, 0);
+  const appointment = created(
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/appointments',
+      headers: bearer(sharedAdmin.token),
+      payload: { patient_id: patient, doctor_id: doctor.id, starts_at: day.toISOString() },
+    }),
+    'appointment',
+  );
+  const prescription = created(
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/prescriptions',
+      headers: bearer(doctor.token),
+      payload: {
+        patient_id: patient,
+        medication: 'Amoxicillin',
+        dosage: '500 mg',
+        frequency: 'tid',
+      },
+    }),
+    'prescription',
+  );
+  // Only routes on /users/{id} (change, deactivate, unlock) need an account of their own.
+  const user = /\/users\/\{/.test(op.path) ? (await createUser(t.app, 'user')).id : loginTarget.id;
+  let session = '01a20000-0000-7000-8000-000000000000';
+  if (op.path.includes('/sessions/')) {
+    const list = await t.app.inject({ url: '/api/v1/auth/sessions', headers: bearer(actor.token) });
+    session = list.json<{ items: { id: string }[] }>().items[0]?.id ?? session;
+  }
+  return { patient, appointment, prescription, user, session };
+}
+
+/** The fixture a path parameter points at, by the collection in front of it. */
+function pathIdFor(path: string, fx: Fixtures): string {
+  const collection = /\/([a-z-]+)\/\{[^}]+\}[^/]*(?:\/[^{]*)?$/.exec(path)?.[1] ?? '';
+  switch (collection) {
+    case 'patients':
+      return fx.patient;
+    case 'appointments':
+      return fx.appointment;
+    case 'prescriptions':
+      return fx.prescription;
+    case 'users':
+      return fx.user;
+    case 'doctors':
+      return doctor.id;
+    case 'sessions':
+      return fx.session;
+    default:
+      return fx.patient;
+  }
+}
+
+// --- markers: values only known when the request is sent -----------------------------------------
+
+const MARK = {
+  current: 'fuzzmark-current-password',
+  refresh: 'fuzzmark-refresh-token',
+  access: 'fuzzmark-access-token',
+  tampered: 'fuzzmark-tampered-token',
+};
+/** Replaces the markers; inside JSON text, with JSON-escaped values (a password may hold `"`). */
+function substitute(text: string, actor: Actor, inJson: boolean): string {
+  if (!text.includes('fuzzmark-')) return text;
+  const flipped = actor.token.slice(0, 40) + (actor.token[40] === 'A' ? 'B' : 'A');
+  const put = (value: string) => (inJson ? JSON.stringify(value).slice(1, -1) : value);
+  return text
+    .replaceAll(MARK.current, put(actor.password))
+    .replaceAll(MARK.refresh, put(refreshToken))
+    .replaceAll(MARK.access, put(actor.token))
+    .replaceAll(MARK.tampered, put(flipped + actor.token.slice(41)));
+}
+
+// --- valid-ish values the app alone knows ---------------------------------------------------------
+
+function fieldValues(op: Op, fx: Fixtures): Record<string, unknown> {
+  const isLogin = op.path.endsWith('/auth/login');
+  const future = new Date(Date.now() + 9 * 86_400_000);
+  future.setUTCHours(11, 0, 0, 0);
+  return {
+    patient_id: fx.patient,
+    doctor_id: doctor.id,
+    assigned_doctor_id: doctor.id,
+    prescriber_id: doctor.id,
+    appointment_id: fx.appointment,
+    actor_id: sharedAdmin.id,
+    current_password: MARK.current,
+    refresh_token: MARK.refresh,
+    new_password: strongPassword,
+    starts_at: future.toISOString(),
+    ...(isLogin ? { email: loginTarget.email, username: loginTarget.username } : {}),
+  };
+}
+
+function contextFor(op: Op, fx: Fixtures): SchemaContext {
+  const known = fieldValues(op, fx);
+  const isLogin = op.path.endsWith('/auth/login');
+  const hex = fc.string({
+    unit: fc.constantFrom(...Array.from('0123456789abcdef')),
+    maxLength: 12,
+  });
+  return {
+    resolve,
+    special(name, schema) {
+      if (schema.type !== 'string') return undefined;
+      const mostly = (value: unknown, other: fc.Arbitrary<unknown>) =>
+        fc.oneof({ weight: 4, arbitrary: fc.constant(value) }, { weight: 1, arbitrary: other });
+      if (name.endsWith('_id') && typeof known[name] === 'string') {
+        return mostly(known[name], fc.uuid());
+      }
+      switch (name) {
+        case 'password':
+          if (isLogin) return mostly(loginTarget.password, strongPasswordArb);
+          // A new password (register, create, admin reset) or the caller's own (confirmations).
+          return (schema.minLength ?? 0) >= 8 ? strongPasswordArb : fc.constant(MARK.current);
+        case 'new_password':
+          return strongPasswordArb;
+        case 'current_password':
+          return fc.constant(MARK.current);
+        case 'refresh_token':
+          return mostly(MARK.refresh, hex);
+        case 'email':
+          return isLogin || op.path.endsWith('/forgot')
+            ? mostly(
+                loginTarget.email,
+                hex.map((h) => `f${h}@example.test`),
+              )
+            : undefined;
+        case 'username':
+          return isLogin
+            ? mostly(
+                loginTarget.username,
+                hex.map((h) => `fz_${h}`),
+              )
+            : hex.map((h) => `fz_${h}x`);
+        case 'starts_at':
+          return fc
+            .tuple(fc.integer({ min: 1, max: 360 }), fc.integer({ min: 0, max: 287 }))
+            .map(([days, slot]) => {
+              const at = new Date(Date.now() + days * 86_400_000);
+              at.setUTCHours(0, slot * 5, 0, 0);
+              return at.toISOString();
+            });
+        default:
+          return undefined;
+      }
+    },
+  };
+}
+
+function minimalSpecial(op: Op, fx: Fixtures) {
+  const known = fieldValues(op, fx);
+  return (name: string, schema: JsonSchema): unknown => {
+    if (schema.type !== 'string') return undefined;
+    if (name === 'password') {
+      if (op.path.endsWith('/auth/login')) return loginTarget.password;
+      return (schema.minLength ?? 0) >= 8 ? strongPassword : MARK.current;
+    }
+    return known[name];
+  };
+}
+
+// --- inputs -------------------------------------------------------------------------------------
+
+// Bodies are kept as text: fast-check prints counterexamples, and a 5,000-deep object would
+// overflow its printer.
+type Body = { text: string } | { bytes: Uint8Array };
+const asJson = (value: unknown): Body => ({ text: JSON.stringify(value) });
+interface Input {
+  /** Which part carries the hostile value, for the failure message. */
+  attack: string;
+  path: Record<string, string>;
+  /** Raw `k=v` fragments, already encoded. */
+  query: string[];
+  headers: Record<string, string>;
+  body?: Body;
+  contentType?: string;
+}
+
+const extraHeaders = [
+  'x-request-id',
+  'user-agent',
+  'accept',
+  'accept-language',
+  'accept-encoding',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'origin',
+  'referer',
+  'idempotency-key',
+  'cookie',
+  'range',
+  'if-none-match',
+  'host',
+];
+const headerValueArb = fc.oneof(
+  fc.constantFrom(
+    '',
+    '*',
+    'W/"1"',
+    '"1"',
+    '"v1"',
+    '"abc"',
+    '1',
+    '"-1"',
+    '" OR 1=1--',
+    '*, "v1"',
+    ',,,',
+    'x'.repeat(201),
+    'x'.repeat(8_000),
+    '127.0.0.1, 10.0.0.1, ::1',
+    'gzip, deflate, br;q=0',
+    'bytes=0-1,2-3',
+    '__proto__',
+    '../../etc/passwd',
+  ),
+  fc.string({ unit: 'grapheme-ascii', maxLength: 300 }),
+  fc.string({ unit: fc.constantFrom('\u0080', '\u00a0', '\u00e9', '\u00ff', 'a'), maxLength: 20 }),
+);
+const authorizationArb = fc.oneof(
+  fc.constantFrom(...hostileAuthorization),
+  fc.constantFrom(
+    `Bearer ${MARK.refresh}`,
+    `Bearer ${MARK.tampered}`,
+    `bearer ${MARK.access}`,
+    `Bearer  ${MARK.access}`,
+    `Bearer ${MARK.access} x`,
+    `Bearer ${MARK.access}x`,
+    `Basic ${MARK.access}`,
+  ),
+  fc.string({ unit: 'grapheme-ascii', maxLength: 200 }).map((s) => `Bearer ${s}`),
+);
+
+function queryFragments(values: Record<string, unknown>): string[] {
+  return Object.entries(values).map(([k, v]) => `${encode(k)}=${encode(String(v))}`);
+}
+
+function inputArb(op: Op, fx: Fixtures): fc.Arbitrary<Input> {
+  const ctx = contextFor(op, fx);
+  const pathParams = op.params.filter((p) => p.in === 'path');
+  const queryParams = op.params.filter((p) => p.in === 'query');
+  const headerParams = op.params.filter((p) => p.in === 'header');
   const takesBody = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(op.method);
+  const ownId = pathIdFor(op.path, fx);
+  const path = Object.fromEntries(pathParams.map((p) => [p.name, ownId]));
+  const requiredOf = (list: Parameter[]) => list.filter((p) => p.required).map((p) => p.name);
 
-  for (const param of pathParams) {
-    for (const value of hostilePathValues) {
-      inputs.push({
-        label: `path ${param.name}=${json(value).slice(0, 60)}`,
-        path: { [param.name]: encode(value) },
-      });
-    }
-    for (const value of rawPathValues) {
-      inputs.push({ label: `raw path ${param.name}=${value}`, path: { [param.name]: value } });
-    }
-    for (let i = 0; i < 10; i++) {
-      inputs.push({
-        label: `random uuid ${param.name}`,
-        path: { [param.name]: randomUuid(rng) },
-      });
-    }
-  }
+  const base: fc.Arbitrary<Input> = fc
+    .record({
+      query: fc.record(
+        Object.fromEntries(queryParams.map((p) => [p.name, validArb(p.schema, p.name, ctx)])),
+        { requiredKeys: requiredOf(queryParams) },
+      ),
+      headers: fc.record(
+        Object.fromEntries(
+          headerParams.map((p) => [p.name, fc.constantFrom('*', '"v1"', '"v2"', 'W/"v1"')]),
+        ),
+        { requiredKeys: requiredOf(headerParams) },
+      ),
+      body: op.body ? validArb(op.body, 'body', ctx) : fc.constant(undefined),
+      // A made-up pagination cursor is (rightly) a 400; most valid inputs go without one.
+      keepCursor: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
+    })
+    .map(({ query, headers, body, keepCursor }) => ({
+      attack: 'valid',
+      path,
+      query: queryFragments(
+        Object.fromEntries(Object.entries(query).filter(([k]) => keepCursor || k !== 'cursor')),
+      ),
+      headers,
+      ...(body === undefined ? {} : { body: asJson(body) }),
+    }));
+  const over = <T>(
+    weight: number,
+    arbitrary: fc.Arbitrary<T>,
+    apply: (input: Input, value: T) => Input,
+  ): fc.WeightedArbitrary<Input> => ({
+    weight,
+    arbitrary: fc.tuple(base, arbitrary).map(([input, value]) => apply(input, value)),
+  });
 
-  for (const param of queryParams) {
-    for (const value of [...strings, '1.5', '1e3', '101', '-0', '0x10', '1,2']) {
-      inputs.push({
-        label: `query ${param.name}=${json(value).slice(0, 60)}`,
-        query: `${param.name}=${encode(value)}`,
-      });
-    }
-    inputs.push(
-      { label: `query ${param.name} twice`, query: `${param.name}=1&${param.name}=2` },
-      { label: `query ${param.name}[]`, query: `${param.name}[]=1` },
-      { label: `query ${param.name}[x]`, query: `${param.name}[x]=1` },
-      { label: `query ${param.name} empty`, query: `${param.name}=` },
-      { label: `query ${param.name} bare`, query: param.name },
+  const attacks: fc.WeightedArbitrary<Input>[] = [{ weight: 2, arbitrary: base }];
+  if (op.body) {
+    attacks.push(
+      over(10, mutatedArb(op.body, 'body', ctx), (i, json) => ({
+        ...i,
+        attack: 'body',
+        body: asJson(json),
+      })),
     );
   }
-  for (const query of [
-    '__proto__[polluted]=1',
-    '__proto__=1',
-    'constructor[prototype][polluted]=1',
-    'unknown=1',
-    '%',
-    '%ZZ=%ZZ',
-    `a=${'x'.repeat(10_000)}`,
-    '&&&=&=',
-    `${'k'.repeat(2_000)}=v`,
-  ]) {
-    inputs.push({ label: `query ${query.slice(0, 40)}`, query });
-  }
-
-  for (const param of headerParams) {
-    for (const value of [
-      '',
-      '*',
-      'W/"1"',
-      '"1"',
-      '"abc"',
-      '1',
-      '"-1"',
-      'x'.repeat(201),
-      '" OR 1=1--',
-    ]) {
-      inputs.push({
-        label: `header ${param.name}=${value.slice(0, 40)}`,
-        headers: { [param.name]: value },
-      });
-    }
-  }
-
-  if (op.guarded) {
-    for (const authorization of hostileAuthorization) {
-      inputs.push({
-        label: `authorization ${authorization.slice(0, 40)}`,
-        headers: { authorization },
-      });
-    }
-  }
-
   if (takesBody) {
-    for (const raw of rawJsonBodies) {
-      inputs.push({
-        label: `raw body ${raw.slice(0, 40)}`,
-        body: raw,
-        contentType: 'application/json',
-      });
-    }
-    for (const contentType of [
-      'text/plain',
-      'application/octet-stream',
-      'application/x-www-form-urlencoded',
-      'multipart/form-data; boundary=zzz',
-      'application/xml',
-      'application/json; charset=utf-16',
-      'application/json; charset=latin1',
-      'application/vnd.api+json',
-      'application/problem+json',
-      'APPLICATION/JSON',
-      '',
-    ]) {
-      inputs.push({
-        label: `content-type ${contentType || '(none)'}`,
-        body: json(baseBody(op, rng)),
+    attacks.push(
+      over(2, fc.constantFrom(...rawJsonBodies), (i, text) => ({
+        ...i,
+        attack: 'raw body',
+        body: { text },
+      })),
+      over(1, fc.constantFrom(...contentTypes), (i, contentType) => ({
+        ...i,
+        attack: 'content-type',
         contentType,
-      });
-    }
-    inputs.push(
-      {
-        label: 'form body',
-        body: 'email=a%40b.co&password=x&__proto__[polluted]=1&grant_type=password',
+        body: i.body ?? { text: '{}' },
+      })),
+      over(
+        1,
+        fc.oneof(
+          fc.uint8Array({ maxLength: 512 }),
+          fc
+            .tuple(fc.constantFrom(4_096, 65_536), fc.integer())
+            .map(([n, seed]) => seededBytes(n, seed)),
+        ),
+        (i, bytes) => ({ ...i, attack: 'bytes', body: { bytes } }),
+      ),
+      over(1, wrongTypeArb, (i, json) => ({
+        ...i,
+        attack: 'json of any shape',
+        body: asJson(json),
+      })),
+      over(1, fc.constantFrom(...formBodies), (i, text) => ({
+        ...i,
+        attack: 'form',
+        body: { text },
         contentType: 'application/x-www-form-urlencoded',
-      },
-      {
-        label: 'form body, control chars',
-        body: 'username=a%00b&password=%01%02&grant_type=password',
-        contentType: 'application/x-www-form-urlencoded',
-      },
+      })),
     );
-    for (let i = 0; i < 5; i++) {
-      const length = pick(rng, [1, 16, 512, 4_096, 65_536]);
-      inputs.push({
-        label: `random bytes (${length}) as json`,
-        body: randomBytes(rng, length),
-        contentType: 'application/json',
-      });
-    }
-
-    const schema = op.body ? resolve(op.body) : undefined;
-    const properties = Object.keys(schema?.properties ?? {});
-    for (const name of properties) {
-      for (const value of jsonValues) {
-        inputs.push({
-          label: `body.${name}=${json(value).slice(0, 60)}`,
-          body: json({ ...baseBody(op, rng), [name]: value }),
-          contentType: 'application/json',
-        });
-      }
-      // A valid value for this field too, so the service itself runs with odd combinations.
-      inputs.push({
-        label: `body.${name} valid`,
-        body: json({
-          ...baseBody(op, rng),
-          [name]: validValue(schema?.properties?.[name] ?? {}, rng, name),
-        }),
-        contentType: 'application/json',
-      });
-      if (schema?.required?.includes(name)) {
-        const without = Object.fromEntries(
-          Object.entries(baseBody(op, rng)).filter(([key]) => key !== name),
-        );
-        inputs.push({
-          label: `body without ${name}`,
-          body: json(without),
-          contentType: 'application/json',
-        });
-      }
-    }
-    for (const key of [
-      '__proto__',
-      'constructor',
-      'prototype',
-      'toString',
-      'hasOwnProperty',
-      'extra',
-    ]) {
-      const base = json(baseBody(op, rng));
-      const inner = base === '{}' ? '' : ',';
-      inputs.push({
-        label: `body with extra key ${key}`,
-        body: `${base.slice(0, -1)}${inner}"${key}":{"polluted":true}}`,
-        contentType: 'application/json',
-      });
-    }
   }
-
-  // Top up with random inputs until the route has its share.
-  while (inputs.length < INPUTS_PER_ROUTE) {
-    const input: Input = { label: `random #${inputs.length}` };
-    const choice = int(rng, 3);
-    if (choice === 0 && pathParams.length > 0) {
-      input.path = Object.fromEntries(pathParams.map((p) => [p.name, encode(randomString(rng))]));
-    } else if (choice === 1 || !takesBody) {
-      const names = [...queryParams.map((p) => p.name), 'x', '__proto__'];
-      input.query = Array.from(
-        { length: 1 + int(rng, 3) },
-        () => `${encode(pick(rng, names))}=${encode(String(randomValue(rng)))}`,
-      ).join('&');
-    }
-    if (takesBody) {
-      const value = randomValue(rng);
-      const fields = Object.keys(op.body ? (resolve(op.body).properties ?? {}) : {});
-      const body =
-        fields.length > 0 && rng() < 0.6
-          ? { ...baseBody(op, rng), [pick(rng, fields)]: value }
-          : value;
-      input.body = json(body);
-      input.contentType = 'application/json';
-    }
-    input.label += ` ${JSON.stringify(input).slice(0, 120)}`;
-    inputs.push(input);
+  if (pathParams.length > 0) {
+    const otherIds = [fx.patient, fx.appointment, fx.prescription, fx.user, doctor.id];
+    const value = fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom(...hostilePathValues).map(encode) },
+      { weight: 1, arbitrary: fc.constantFrom(...rawPathValues) },
+      { weight: 2, arbitrary: fc.uuid() },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          ...otherIds.filter((id) => id !== ownId),
+          ownId.toUpperCase(),
+          `${ownId}%20`,
+          `${ownId}%00`,
+          `%20${ownId}`,
+          `${ownId}.json`,
+          `${ownId}/`,
+          `${ownId}/..`,
+          `${ownId};x=1`,
+        ),
+      },
+      { weight: 2, arbitrary: hostileTextArb.map(encode) },
+    );
+    attacks.push(
+      over(4, fc.tuple(fc.constantFrom(...pathParams.map((p) => p.name)), value), (i, [n, v]) => ({
+        ...i,
+        attack: `path ${n}`,
+        path: { ...i.path, [n]: v },
+      })),
+    );
   }
-  return inputs;
+  if (queryParams.length > 0) {
+    const hostileQuery = fc.constantFrom(...queryParams).chain((p) =>
+      fc.tuple(
+        fc.constant(p.name),
+        fc.oneof(
+          fc.constantFrom(...queryScalars),
+          hostileArb(p.schema, p.name, ctx).map((v) =>
+            typeof v === 'string' ? v : JSON.stringify(v),
+          ),
+        ),
+      ),
+    );
+    const without = (i: Input, name: string) =>
+      i.query.filter((f) => !f.startsWith(`${encode(name)}=`));
+    attacks.push(
+      over(5, hostileQuery, (i, [n, v]) => ({
+        ...i,
+        attack: `query ${n}`,
+        query: [...without(i, n), `${encode(n)}=${encode(v)}`],
+      })),
+      over(
+        1,
+        fc
+          .constantFrom(...queryParams.map((p) => p.name))
+          .chain((n) =>
+            fc.constantFrom(
+              `${n}=1&${n}=2`,
+              `${n}[]=1`,
+              `${n}[x]=1`,
+              `${n}=`,
+              n,
+              `${n}[__proto__][polluted]=1`,
+              `${n}=%`,
+              `${n}=%ZZ`,
+              `${n}=a%00b`,
+              `${n}=${'9'.repeat(1_000)}`,
+            ),
+          ),
+        (i, fragment) => ({ ...i, attack: 'query shape', query: [...i.query, fragment] }),
+      ),
+    );
+  }
+  attacks.push(
+    over(1, fc.oneof(fc.constantFrom(...junkQueries), fc.webQueryParameters()), (i, q) => ({
+      ...i,
+      attack: 'junk query',
+      query: [...i.query, q],
+    })),
+    over(
+      1,
+      fc.tuple(
+        fc.constantFrom(...headerParams.map((p) => p.name), ...extraHeaders),
+        headerValueArb,
+      ),
+      (i, [n, v]) => ({ ...i, attack: `header ${n}`, headers: { ...i.headers, [n]: v } }),
+    ),
+  );
+  if (op.guarded) {
+    attacks.push(
+      over(1, authorizationArb, (i, authorization) => ({
+        ...i,
+        attack: 'authorization',
+        headers: { ...i.headers, authorization },
+      })),
+    );
+  }
+  return fc.oneof(...attacks);
 }
 
-// --- running ----------------------------------------------------------------------------------
+// --- sending and checking ------------------------------------------------------------------------
 
-interface Finding {
-  input: string;
-  status: number;
-  problem: string;
-  body: string;
+async function send(op: Op, input: Input, actor: Actor) {
+  let url = op.path.replace(/\{([^}]+)\}/g, (_m, name: string) => input.path[name] ?? '');
+  if (input.query.length > 0) url += `?${input.query.join('&')}`;
+  const headers: Record<string, string> = {};
+  if (op.guarded) headers.authorization = `Bearer ${actor.token}`;
+  let payload: string | Buffer | undefined;
+  if (input.body !== undefined) {
+    payload =
+      'text' in input.body
+        ? substitute(input.body.text, actor, true)
+        : Buffer.from(input.body.bytes);
+    headers['content-type'] = 'application/json';
+  }
+  if (input.contentType !== undefined) headers['content-type'] = input.contentType;
+  for (const [name, value] of Object.entries(input.headers)) {
+    headers[name] = substitute(value, actor, false);
+  }
+  const started = performance.now();
+  const res = await t.app.inject({
+    method: op.method as 'GET',
+    url,
+    headers,
+    ...(payload === undefined ? {} : { payload }),
+  });
+  return { res, elapsed: performance.now() - started, url };
 }
 
 function checkResponse(res: LightMyRequestResponse, elapsedMs: number): string[] {
@@ -711,118 +676,173 @@ function checkResponse(res: LightMyRequestResponse, elapsedMs: number): string[]
   return issues;
 }
 
-/** One line per kind of finding, with a count and the first input that showed it. */
-function summarize(findings: Finding[]): string[] {
-  const groups = new Map<string, Finding[]>();
-  for (const finding of findings) {
-    const key = `${finding.status} ${finding.problem}`;
-    groups.set(key, [...(groups.get(key) ?? []), finding]);
+/** After each call: remember a changed password or rotated token, replace a lost session. */
+async function upkeep(op: Op, input: Input, res: LightMyRequestResponse, actor: Actor) {
+  const ok = res.statusCode >= 200 && res.statusCode < 300;
+  let sent: unknown;
+  try {
+    sent = input.body && 'text' in input.body ? JSON.parse(input.body.text) : undefined;
+  } catch {
+    sent = undefined;
   }
-  return [...groups].map(
-    ([key, list]) =>
-      `${list.length}x ${key} -- e.g. ${list[0]?.input ?? ''} => ${list[0]?.body ?? ''}`,
+  if (ok && op.path.endsWith('/password/change') && typeof sent === 'object' && sent !== null) {
+    const next = (sent as { new_password?: unknown }).new_password;
+    if (typeof next === 'string') actor.password = next;
+  }
+  if (ok && op.method === 'PATCH' && op.path.endsWith('/users/me')) {
+    actor.email = res.json<{ email: string }>().email;
+  }
+  if (res.statusCode === 200 && op.path.endsWith('/auth/refresh')) {
+    refreshToken = res.json<{ refresh_token: string }>().refresh_token;
+  }
+  if (op.guarded && (res.statusCode === 401 || res.statusCode === 403)) await ensureSignedIn(actor);
+}
+
+function describeInput(input: Input): string {
+  const shown = {
+    ...input,
+    body:
+      input.body === undefined
+        ? undefined
+        : 'bytes' in input.body
+          ? `<${input.body.bytes.length} bytes>`
+          : input.body.text,
+  };
+  return JSON.stringify(shown, (_k, v: unknown) =>
+    typeof v === 'string' && v.length > 200 ? `${v.slice(0, 200)}…(${v.length})` : v,
   );
 }
 
-async function stillSignedIn(actor: Actor): Promise<boolean> {
-  const res = await t.app.inject({
-    url: '/api/v1/users/me',
-    headers: { authorization: `Bearer ${actor.token}` },
+/** NUL in each string field (path, query, body; nested too): 400 naming exactly that field. */
+async function nulFailures(op: Op, fx: Fixtures, actor: Actor): Promise<string[]> {
+  const ctx = contextFor(op, fx);
+  const special = minimalSpecial(op, fx);
+  const pathParams = op.params.filter((p) => p.in === 'path');
+  const queryParams = op.params.filter((p) => p.in === 'query');
+  const ownId = pathIdFor(op.path, fx);
+  const path = Object.fromEntries(pathParams.map((p) => [p.name, ownId]));
+  const query = Object.fromEntries(
+    queryParams
+      .filter((p) => p.required)
+      .map((p) => [p.name, minimalValue(p.schema, p.name, ctx, special)]),
+  );
+  const body = op.body ? minimalValue(op.body, 'body', ctx, special) : undefined;
+  const probes: { pointer: string; input: Input }[] = [];
+  const plain = (): Input => ({
+    attack: 'nul',
+    path,
+    query: queryFragments(query),
+    headers: {},
+    ...(body === undefined ? {} : { body: asJson(body) }),
   });
-  return res.statusCode === 200;
-}
-
-async function fuzz(
-  op: Op,
-): Promise<{ count: number; findings: Finding[]; statuses: Set<number> }> {
-  const seed = (SEED ^ hash(`${op.method} ${op.path}`)) >>> 0;
-  const rng = mulberry32(seed);
-  const inputs = inputsFor(op, rng);
-  const actor = endsOwnSession.test(op.path) ? await newAdmin() : sharedAdmin;
-  const findings: Finding[] = [];
-  const statuses = new Set<number>();
-  for (const input of inputs) {
-    let url = op.path.replace(
-      /\{([^}]+)\}/g,
-      (_m, name: string) => input.path?.[name] ?? victim.id,
-    );
-    if (input.query !== undefined) url += `?${input.query}`;
-    const headers: Record<string, string> = {};
-    if (op.guarded) headers.authorization = `Bearer ${actor.token}`;
-    if (input.contentType) headers['content-type'] = input.contentType;
-    Object.assign(headers, input.headers);
-    const started = performance.now();
-    let res: LightMyRequestResponse;
-    try {
-      res = await t.app.inject({
-        method: op.method as 'GET',
-        url,
-        headers,
-        ...(input.body === undefined ? {} : { payload: input.body }),
+  for (const p of pathParams) {
+    for (const probe of nulProbes(p.schema, `path.${p.name}`, p.name, ctx, special)) {
+      probes.push({
+        pointer: probe.pointer,
+        input: { ...plain(), path: { ...path, [p.name]: encode(String(probe.value)) } },
       });
-    } catch (error) {
-      findings.push({
-        input: input.label,
-        status: 0,
-        problem: 'inject threw',
-        body: String(error),
-      });
-      continue;
-    }
-    const elapsed = performance.now() - started;
-    statuses.add(res.statusCode);
-    const issues = checkResponse(res, elapsed);
-    if (issues.length > 0) {
-      findings.push({
-        input: input.label,
-        status: res.statusCode,
-        problem: issues.join(', '),
-        body: res.body.slice(0, 160),
-      });
-    }
-
-    // Keep the actor usable: a changed password is remembered, a lost session is replaced.
-    if (
-      res.statusCode === 204 &&
-      op.path.endsWith('/password/change') &&
-      typeof input.body === 'string'
-    ) {
-      const sent = JSON.parse(input.body) as { new_password?: string };
-      if (typeof sent.new_password === 'string') actor.password = sent.new_password;
-    }
-    if (
-      op.guarded &&
-      (res.statusCode === 401 || res.statusCode === 403) &&
-      !input.headers?.authorization
-    ) {
-      if (!(await stillSignedIn(actor))) {
-        try {
-          actor.token = (await login(t.app, actor.email, actor.password)).access_token;
-        } catch {
-          Object.assign(actor, await newAdmin());
-        }
-      }
     }
   }
-  return { count: inputs.length, findings, statuses };
+  for (const p of queryParams) {
+    for (const probe of nulProbes(p.schema, `query.${p.name}`, p.name, ctx, special)) {
+      probes.push({
+        pointer: probe.pointer,
+        input: { ...plain(), query: queryFragments({ ...query, [p.name]: probe.value }) },
+      });
+    }
+  }
+  if (op.body) {
+    for (const probe of nulProbes(op.body, 'body', 'body', ctx, special)) {
+      probes.push({ pointer: probe.pointer, input: { ...plain(), body: asJson(probe.value) } });
+    }
+  }
+  const failures: string[] = [];
+  for (const { pointer, input } of probes) {
+    const { res } = await send(op, input, actor);
+    const fields =
+      res.statusCode === 400 ? (res.json<{ errors?: { field: string }[] }>().errors ?? []) : [];
+    if (!fields.some((e) => e.field === pointer)) {
+      failures.push(`${pointer}: ${res.statusCode} ${res.body.slice(0, 200)}`);
+    }
+  }
+  return failures;
 }
 
-describe(`fuzzing every documented operation (seed ${SEED})`, () => {
+// --- the tests ------------------------------------------------------------------------------------
+
+const report: string[] = [];
+afterAll(() => {
+  if (process.env.FUZZ_REPORT) console.log(`fuzz seed ${SEED}\n${report.join('\n')}`);
+});
+
+describe(`fuzzing every documented operation with fast-check (seed ${SEED})`, () => {
   it('covers the whole API', () => {
     expect(operations.length).toBeGreaterThanOrEqual(15);
     expect(operations.some((o) => o.guarded)).toBe(true);
   });
 
   for (const op of operations) {
-    it(`${op.method} ${op.path}: no 5xx, every 4xx is problem+json, none slower than 2 s`, async () => {
-      const { count, findings, statuses } = await fuzz(op);
-      expect(count).toBeGreaterThanOrEqual(INPUTS_PER_ROUTE);
-      expect(summarize(findings), `seed ${SEED}`).toEqual([]);
+    const name = `${op.method} ${op.path}`;
+    it(`${name}: no 5xx, 4xx are problem+json, none slower than 2 s, NUL refused`, async () => {
+      const started = performance.now();
+      const actor = await actorFor(op);
+      const fx = await makeFixtures(op, actor);
+      const statuses = new Map<number, number>();
+      let count = 0;
+      let lastFailure = '';
+      const property = fc.asyncProperty(inputArb(op, fx), async (input) => {
+        count++;
+        let sent: Awaited<ReturnType<typeof send>>;
+        try {
+          sent = await send(op, input, actor);
+        } catch (error) {
+          lastFailure = `inject threw ${String(error)} (attack: ${input.attack})\n  input: ${describeInput(input)}`;
+          throw new Error(lastFailure);
+        }
+        const { res, elapsed, url } = sent;
+        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+        const issues = checkResponse(res, elapsed);
+        await upkeep(op, input, res, actor);
+        if (issues.length > 0) {
+          lastFailure = [
+            `${issues.join(', ')} (attack: ${input.attack})`,
+            `  ${op.method} ${url.slice(0, 300)}`,
+            `  input: ${describeInput(input)}`,
+            `  => ${res.body.slice(0, 300)}`,
+          ].join('\n');
+          throw new Error(lastFailure);
+        }
+      });
+      try {
+        await fc.assert(property, {
+          numRuns: RUNS,
+          seed: (SEED ^ hash(name)) | 0,
+          plugins: [fc.interruptAfterTimeLimit(ROUTE_BUDGET_MS, { failOnInterrupt: true })],
+        });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Error(
+          `${lastFailure}\nReplay: FUZZ_SEED=${SEED} npx vitest run test/fuzz.int.test.ts -t '${name}'\n` +
+            message
+              .split('\n')
+              .map((line) => (line.length > 400 ? `${line.slice(0, 400)}…` : line))
+              .join('\n')
+              .slice(0, 4_000),
+        );
+      }
+      expect(count).toBeGreaterThanOrEqual(RUNS);
       // Where there is anything to refuse (parameters, a body, a token), some input was refused.
-      const refusable = op.guarded || op.body !== undefined || (op.op.parameters ?? []).length > 0;
-      if (refusable) expect([...statuses].some((s) => s >= 400 && s < 500)).toBe(true);
-      else expect([...statuses].every((s) => s >= 200 && s < 300)).toBe(true);
-    }, 60_000);
+      const seen = [...statuses.keys()];
+      const refusable = op.guarded || op.body !== undefined || op.params.length > 0;
+      if (refusable) expect(seen.some((s) => s >= 400 && s < 500)).toBe(true);
+      else expect(seen.every((s) => s >= 200 && s < 300)).toBe(true);
+
+      expect(await nulFailures(op, fx, actor)).toEqual([]);
+      const summary = [...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}x${n}`);
+      report.push(
+        `${name}: ${count} inputs in ${Math.round(performance.now() - started)} ms (${summary.join(' ')})`,
+      );
+    }, 120_000);
   }
 
   it('left no prototype polluted', () => {

@@ -232,6 +232,185 @@ describe('every operation', () => {
   });
 });
 
+/** A request schema as it appears in the OpenAPI document. */
+interface RequestSchema {
+  $ref?: string;
+  type?: string | string[];
+  format?: string;
+  pattern?: string;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  maxItems?: number;
+  enum?: unknown[];
+  const?: unknown;
+  anyOf?: RequestSchema[];
+  oneOf?: RequestSchema[];
+  allOf?: RequestSchema[];
+  items?: RequestSchema;
+  properties?: Record<string, RequestSchema>;
+  additionalProperties?: boolean | RequestSchema;
+}
+
+// ajv-formats grammars: the first set bounds the length; both accept only ASCII (no NUL, no
+// lone surrogates).
+const boundedFormats = new Set(['uuid', 'date']);
+const asciiFormats = new Set(['uuid', 'date', 'date-time', 'email', 'time']);
+
+/** A pattern is bounded when it is anchored and repeats nothing without an upper limit. */
+function boundedPattern(pattern: string): boolean {
+  return pattern.startsWith('^') && pattern.endsWith('$') && !/[*+]|\{\d+,\}/.test(pattern);
+}
+
+/** Probes a pattern with `bad` in every position around strings it would otherwise accept. */
+function patternRefuses(pattern: string, bad: string): boolean {
+  let re: RegExp;
+  try {
+    re = new RegExp(pattern, 'u');
+  } catch {
+    return false;
+  }
+  const probes = ['', 'a', 'A', '1', 'abc', 'a b', 'a-1', '+1 555', 'x'.repeat(6), '123456'];
+  return probes.every((probe) =>
+    [bad, `${probe}${bad}`, `${bad}${probe}`, `${probe}${bad}${probe}`].every(
+      (text) => !re.test(text),
+    ),
+  );
+}
+
+/**
+ * Every string, number and array a client can send (path, query, header, body; nested
+ * included) must carry its bounds, and every string must refuse NUL. Returns one line per
+ * offender, e.g. `POST /api/v1/x body.notes: string without maxLength`.
+ */
+function lintRequestSchema(schema: RequestSchema, where: string, out: string[]): void {
+  if (schema.$ref !== undefined) {
+    const target = doc.components.schemas[schema.$ref.split('/').pop() ?? ''];
+    lintRequestSchema(target ?? {}, where, out);
+    return;
+  }
+  const union = [...(schema.anyOf ?? []), ...(schema.oneOf ?? []), ...(schema.allOf ?? [])];
+  if (union.length > 0) {
+    for (const branch of union) lintRequestSchema(branch, where, out);
+    return;
+  }
+  if (schema.const !== undefined || schema.enum !== undefined) {
+    const values = schema.enum ?? [schema.const];
+    const control = (c: string) => c.charCodeAt(0) < 0x20 || c === '\u007f';
+    if (values.some((v) => typeof v === 'string' && Array.from(v).some(control))) {
+      out.push(`${where}: enum value with a control character`);
+    }
+    return;
+  }
+  const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+  if (types.includes(undefined)) out.push(`${where}: no type (accepts anything)`);
+  for (const type of types) {
+    switch (type) {
+      case 'string': {
+        const { format, pattern } = schema;
+        const bounded =
+          schema.maxLength !== undefined ||
+          (format !== undefined && boundedFormats.has(format)) ||
+          (pattern !== undefined && boundedPattern(pattern));
+        if (!bounded) out.push(`${where}: string without maxLength`);
+        const refuses = (...bad: string[]) =>
+          (pattern !== undefined && bad.every((b) => patternRefuses(pattern, b))) ||
+          (format !== undefined && asciiFormats.has(format));
+        if (!refuses('\u0000')) {
+          out.push(`${where}: string whose pattern/format does not refuse NUL`);
+        }
+        // Lone surrogates are not text; PostgreSQL's json/jsonb refuses them (a 500).
+        if (!refuses('\ud800', '\udfff')) {
+          out.push(`${where}: string whose pattern/format accepts lone surrogates`);
+        }
+        break;
+      }
+      case 'integer':
+      case 'number':
+        if (schema.minimum === undefined && schema.exclusiveMinimum === undefined) {
+          out.push(`${where}: ${type} without minimum`);
+        }
+        if (schema.maximum === undefined && schema.exclusiveMaximum === undefined) {
+          out.push(`${where}: ${type} without maximum`);
+        }
+        break;
+      case 'array':
+        if (schema.maxItems === undefined) out.push(`${where}: array without maxItems`);
+        lintRequestSchema(schema.items ?? {}, `${where}[]`, out);
+        break;
+      case 'object':
+        if (schema.additionalProperties !== false) {
+          out.push(`${where}: object that accepts unknown properties`);
+        }
+        for (const [name, property] of Object.entries(schema.properties ?? {})) {
+          lintRequestSchema(property, `${where}.${name}`, out);
+        }
+        break;
+      case 'boolean':
+      case 'null':
+      case undefined:
+        break;
+      default:
+        out.push(`${where}: unexpected type ${type}`);
+    }
+  }
+}
+
+describe('the request schemas (SECURITY.md "Input and limits")', () => {
+  it('bound every string, number and array; every string refuses NUL and lone surrogates', () => {
+    const offenders: string[] = [];
+    let checked = 0;
+    for (const { method, path, op } of documentedOperations()) {
+      for (const param of op.parameters ?? []) {
+        checked++;
+        lintRequestSchema(
+          param.schema ?? {},
+          `${method} ${path} ${param.in}.${param.name}`,
+          offenders,
+        );
+      }
+      for (const [mediaType, content] of Object.entries(op.requestBody?.content ?? {})) {
+        checked++;
+        lintRequestSchema(content.schema ?? {}, `${method} ${path} body(${mediaType})`, offenders);
+      }
+    }
+    expect(checked).toBeGreaterThan(30);
+    expect(offenders).toEqual([]);
+  });
+
+  it('the lint itself catches unbounded and NUL-accepting fields', () => {
+    const out: string[] = [];
+    lintRequestSchema(
+      {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string' },
+          free: { type: 'string', maxLength: 10, pattern: '^.*$' },
+          age: { type: 'integer', minimum: 0 },
+          tags: { type: 'array', items: { type: 'string', maxLength: 5, format: 'uuid' } },
+          nested: { type: 'object', properties: {} },
+          code: { type: 'string', pattern: '^[0-9]{6}$' },
+        },
+      },
+      'x',
+      out,
+    );
+    expect(out).toEqual([
+      'x.name: string without maxLength',
+      'x.name: string whose pattern/format does not refuse NUL',
+      'x.name: string whose pattern/format accepts lone surrogates',
+      'x.free: string whose pattern/format does not refuse NUL',
+      'x.free: string whose pattern/format accepts lone surrogates',
+      'x.age: integer without maximum',
+      'x.tags: array without maxItems',
+      'x.nested: object that accepts unknown properties',
+    ]);
+  });
+});
+
 describe('the docs UI', () => {
   it('serves HTML at /docs and /docs/, and every asset it references loads', async () => {
     for (const url of ['/docs', '/docs/']) {

@@ -3,12 +3,16 @@ import { Type, type TObject, type TProperties, type TSchema } from 'typebox';
 /**
  * Shared TypeBox building blocks. Every string is bounded and refuses control characters
  * (NUL and friends); free text may keep tab and newlines. Every object rejects unknown keys.
+ * Lone UTF-16 surrogates (`"\ud800"` in JSON) are refused too: they are not Unicode text, and
+ * PostgreSQL's json/jsonb rejects them (a 500 found by the fuzzer). Ajv matches patterns with
+ * the `u` flag, so a well-formed surrogate pair (an emoji) is one code point and still passes.
  */
-const noControlChars = '^[^\\u0000-\\u001f\\u007f]*$';
-const noControlCharsExceptWhitespace = '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$';
+const noControlChars = '^[^\\u0000-\\u001f\\u007f\\ud800-\\udfff]*$';
+const noControlCharsExceptWhitespace =
+  '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f\\ud800-\\udfff]*$';
 
 // Same, and at least one visible character: names and drug names cannot be blank.
-const nonBlankNoControlChars = '^(?=.*\\S)[^\\u0000-\\u001f\\u007f]*$';
+const nonBlankNoControlChars = '^(?=.*\\S)[^\\u0000-\\u001f\\u007f\\ud800-\\udfff]*$';
 
 export function Str(options: {
   minLength?: number;
