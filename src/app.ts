@@ -108,6 +108,11 @@ export async function buildApp(
     const secret = resolveJwtSecret(config, (message) => {
       app.log.warn(message);
     });
+    if (config.nodeEnv === 'production' && config.smtpUrl === undefined) {
+      // Reset links would only land in DATA_DIR/outbox: say so loudly, but let a practice
+      // without email run (admins can still set passwords).
+      app.log.warn('SMTP_URL is not set: password-reset emails are written to DATA_DIR/outbox');
+    }
     const ctx: AppContext = {
       config,
       db: database.db,

@@ -174,7 +174,7 @@ describe('loadConfig rejects bad values with a ConfigError naming the key', () =
     ['MFA_ENCRYPTION_KEY', { MFA_ENCRYPTION_KEY: 'too-short' }],
     ['LOCKOUT_MAX_S', { LOCKOUT_BASE_S: '600', LOCKOUT_MAX_S: '60' }],
     ['RATE_LIMIT_PER_MIN', { RATE_LIMIT_PER_MIN: '0' }],
-    ['AUTH_CACHE_MS', { AUTH_CACHE_MS: '1001' }],
+    ['AUTH_CACHE_MS', { AUTH_CACHE_MS: '901' }],
     ['SMTP_URL', { SMTP_URL: 'http://mail.example.test' }],
     ['PUBLIC_URL', { PUBLIC_URL: 'ftp://clinic.example.test' }],
     [

@@ -448,6 +448,13 @@ function validString(schema: JsonSchema): fc.Arbitrary<string> {
     case 'date-time':
       return fc.oneof(
         dateArb.map((d) => d.toISOString()),
+        // Valid by the format, unusable by JavaScript or PostgreSQL: leap seconds, year 0000.
+        fc.constantFrom(
+          '2016-12-31T23:59:60Z',
+          '0000-01-01T00:00:00Z',
+          '9999-12-31T23:59:59+00:00',
+          '2030-01-01T00:00:00-23:59',
+        ),
         fc
           .integer({ min: 1, max: 360 })
           .map((days) => new Date(Date.now() + days * dayMs).toISOString().slice(0, 19) + '+02:00'),

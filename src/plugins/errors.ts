@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { isDatabaseUnavailable } from '../lib/db-errors.js';
+import { isDatabaseUnavailable, sqlState } from '../lib/db-errors.js';
 import { AppError, type FieldError, type ProblemCode, toProblem } from '../lib/errors.js';
 import { requestIdFor } from './request-context.js';
 
@@ -82,6 +82,10 @@ export function sendProblem(
 /** One error handler for the whole app: every failure leaves as RFC 9457 problem+json. */
 function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof AppError) {
+    // No unaudited access means a failed audit write fails the request; operators must see why.
+    if (error.code === 'audit_unavailable') {
+      request.log.error({ err: error.cause }, 'audit trail write failed');
+    }
     return sendProblem(reply, request, error.code, error.message, {
       errors: error.errors,
       headers: error.headers,
@@ -101,6 +105,12 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
     return sendProblem(reply, request, 'service_unavailable', 'The database is unavailable', {
       headers: { 'retry-after': '5' },
     });
+  }
+  // Data exceptions (SQLSTATE class 22: out-of-range dates, invalid text) are bad input that
+  // slipped past validation: a 400, and logged so the validation can be tightened.
+  if (sqlState(error)?.startsWith('22') === true) {
+    request.log.warn({ err: error }, 'database refused a value as invalid');
+    return sendProblem(reply, request, 'bad_request', 'A value in the request is out of range');
   }
   const status = error.statusCode ?? 500;
   const byStatus = statusCodes[status];

@@ -268,6 +268,22 @@ describe('POST /appointments', () => {
     expect(list.json<PageBody<AppointmentBody>>().items).toHaveLength(0);
   });
 
+  it('refuses a leap-second start and unusable range filters with 400, never 500', async () => {
+    const doctor = await newDoctor();
+    const patient = await newPatient();
+    const leap = await book(nurse.accessToken, {
+      patient_id: patient,
+      doctor_id: doctor.id,
+      starts_at: `${new Date().getUTCFullYear() + 1}-06-30T23:59:60Z`,
+    });
+    expect(leap.statusCode).toBe(400);
+    expect(problemOf(leap).errors?.map((e) => e.field)).toContain('body.starts_at');
+    for (const query of ['from=2016-12-31T23:59:60Z', 'to=0000-01-01T00:00:00Z']) {
+      const res = await call('GET', `/appointments?${query}`, nurse.accessToken);
+      expect(res.statusCode, query).toBe(400);
+    }
+  });
+
   it('refuses a start more than 365 days ahead with 400 but accepts 364 days', async () => {
     const doctor = await newDoctor();
     const patient = await newPatient();

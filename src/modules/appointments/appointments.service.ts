@@ -6,6 +6,7 @@ import { AppError, mustExist } from '../../lib/errors.js';
 import { checkIfMatch } from '../../lib/etag.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { parseOptionalTimestamp, parseTimestamp } from '../../lib/timestamps.js';
 import type { Principal } from '../../lib/permissions.js';
 import type { AuditAction } from '../audit/audit.actions.js';
 import { auditedChange, recordAudit, whoOf, type AuditEvent } from '../audit/audit.service.js';
@@ -109,7 +110,7 @@ export async function bookAppointment(
   input: CreateAppointmentInput,
 ) {
   assertMayWrite(actor, input.doctor_id);
-  const startsAt = new Date(input.starts_at);
+  const startsAt = parseTimestamp(input.starts_at, 'body.starts_at');
   assertBookableStart(ctx, startsAt);
   await assertActiveDoctor(ctx, input.doctor_id, 'doctor_id');
   await mustExist('patient_id', () => loadPatient(ctx, input.patient_id));
@@ -169,7 +170,10 @@ export async function updateAppointment(
   if (!reschedulable.includes(current.status)) {
     throw new AppError('conflict', `A ${current.status} appointment can no longer be changed`);
   }
-  const startsAt = input.starts_at === undefined ? current.startsAt : new Date(input.starts_at);
+  const startsAt =
+    input.starts_at === undefined
+      ? current.startsAt
+      : parseTimestamp(input.starts_at, 'body.starts_at');
   if (input.starts_at !== undefined) assertBookableStart(ctx, startsAt);
   const doctorId = input.doctor_id ?? current.doctorId;
   if (input.doctor_id !== undefined) await assertActiveDoctor(ctx, doctorId, 'doctor_id');
@@ -273,8 +277,8 @@ export async function listAppointments(
     doctorId: query.doctor_id,
     patientId: query.patient_id,
     status: query.status,
-    from: query.from === undefined ? undefined : new Date(query.from),
-    to: query.to === undefined ? undefined : new Date(query.to),
+    from: parseOptionalTimestamp(query.from, 'query.from'),
+    to: parseOptionalTimestamp(query.to, 'query.to'),
     after,
     limit,
   });

@@ -15,6 +15,7 @@ export const auditActions = [
   'auth.password_change',
   'auth.password_forgot',
   'auth.password_reset',
+  'auth.mfa_setup',
   'auth.mfa_enable',
   'auth.mfa_disable',
   'auth.register',
@@ -23,6 +24,7 @@ export const auditActions = [
   'user.update',
   'user.deactivate',
   'user.unlock',
+  'user.mfa_reset',
   // Patient data
   'patient.list',
   'patient.read',
@@ -31,6 +33,7 @@ export const auditActions = [
   'patient.delete',
   'patient.export',
   'patient.access_log',
+  'patient.favorite',
   'visit_note.list',
   'visit_note.create',
   'appointment.list',

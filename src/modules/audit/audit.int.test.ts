@@ -230,6 +230,39 @@ describe('audit rows for patient data', () => {
     ]);
   });
 
+  it('a duplicate-person 409 that names an existing patient is audited as a read', async () => {
+    const surname = unique('Twin');
+    const first = await newPatient(doctor, { last_name: surname, date_of_birth: '1970-05-05' });
+    const again = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/patients',
+      headers: bearer(receptionist.accessToken),
+      payload: { first_name: 'Ada', last_name: surname, date_of_birth: '1970-05-05' },
+    });
+    expect(again.statusCode).toBe(409);
+    const read = only(
+      await rowsFor({ patientId: first.id, actorId: receptionist.id, action: 'patient.read' }),
+    );
+    expect(read.details).toEqual({ via: 'duplicate_check' });
+  });
+
+  it('marking and unmarking a favourite is audited', async () => {
+    const patient = await newPatient(doctor);
+    for (const method of ['PUT', 'DELETE'] as const) {
+      const res = await t.app.inject({
+        method,
+        url: `/api/v1/patients/${patient.id}/favorite`,
+        headers: bearer(nurse.accessToken),
+      });
+      expect(res.statusCode).toBe(204);
+    }
+    const rows = await rowsFor({ patientId: patient.id, action: 'patient.favorite' });
+    expect(rows.map((r) => [r.actorId, r.details])).toEqual([
+      [nurse.id, { favorite: true }],
+      [nurse.id, { favorite: false }],
+    ]);
+  });
+
   it('a refused permission is recorded as access.denied', async () => {
     const res = await t.app.inject({
       method: 'GET',
@@ -334,6 +367,18 @@ describe('/admin/audit', () => {
     });
     expect(res.statusCode).toBe(200);
     expect(res.json<{ items: unknown[] }>().items).toEqual([]);
+  });
+
+  it('refuses timestamps the format admits but no calendar holds (leap second, year 0) with 400', async () => {
+    for (const value of ['2016-12-31T23:59:60Z', '0000-01-01T00:00:00Z']) {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/admin/audit?from=${encodeURIComponent(value)}`,
+        headers: bearer(admin.accessToken),
+      });
+      expect(res.statusCode, value).toBe(400);
+      expect(problemOf(res).errors?.[0]?.field).toBe('query.from');
+    }
   });
 
   it('is admin-only, refuses bad filters and bad cursors with 400', async () => {
@@ -442,6 +487,23 @@ describe('the trail is append-only and chained', () => {
       );
       expect(String((failure as Error | null)?.cause), statement).toMatch(/append-only/);
     }
+  });
+
+  it('refuses rows written under REPEATABLE READ, which could fork the chain', async () => {
+    const failure: unknown = await t.app.ctx.db
+      .transaction(
+        async (tx) => {
+          await tx.execute(
+            sql`insert into audit_log (action, outcome) values ('auth.login', 'success')`,
+          );
+        },
+        { isolationLevel: 'repeatable read' },
+      )
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
+    expect(String((failure as Error | null)?.cause)).toMatch(/READ COMMITTED/);
   });
 
   it('concurrent writers still form one unbroken chain', async () => {

@@ -5,6 +5,7 @@ import type { Role } from '../../db/schema/users.js';
 import { requirePermission } from '../../lib/access.js';
 import { AppError } from '../../lib/errors.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { parseOptionalTimestamp } from '../../lib/timestamps.js';
 import type { Principal } from '../../lib/permissions.js';
 import type { AuditAction } from './audit.actions.js';
 import * as repo from './audit.repository.js';
@@ -119,8 +120,8 @@ export async function listAudit(ctx: AppContext, actor: Principal, query: AuditQ
       patientId: query.patient_id,
       action: query.action,
       outcome: query.outcome,
-      from: query.from === undefined ? undefined : new Date(query.from),
-      to: query.to === undefined ? undefined : new Date(query.to),
+      from: parseOptionalTimestamp(query.from, 'query.from'),
+      to: parseOptionalTimestamp(query.to, 'query.to'),
       beforeSeq: after === undefined ? undefined : Number(after.s),
     },
     limit + 1,

@@ -4,10 +4,14 @@ import type { SessionState } from './auth.repository.js';
  * A per-instance memory of session states for at most AUTH_CACHE_MS (<= 1 s), so a busy client
  * does not cost one session lookup per request. SECURITY.md lets revocation take up to 1 s to
  * reach access tokens on every instance; that bound is the TTL. On the instance that revokes,
- * revocation is immediate: every revoke clears the caches of this process.
+ * revocation is immediate: every revoke clears the caches of this process and stops them
+ * remembering until the revoking transaction has surely ended (revocations are rare).
  */
 export class SessionCache {
   private readonly entries = new Map<string, { state: SessionState; until: number }>();
+  // After a revocation, nothing is remembered for a while: the revoking transaction may not
+  // have committed yet, and a lookup in that gap would otherwise keep the old state.
+  private bypassUntil = 0;
 
   constructor(
     private readonly ttlMs: number,
@@ -17,6 +21,7 @@ export class SessionCache {
   }
 
   get(sessionId: string): SessionState | undefined {
+    if (performance.now() < this.bypassUntil) return undefined;
     const entry = this.entries.get(sessionId);
     if (entry === undefined) return undefined;
     if (entry.until <= performance.now()) {
@@ -27,7 +32,7 @@ export class SessionCache {
   }
 
   set(sessionId: string, state: SessionState): void {
-    if (this.ttlMs <= 0) return;
+    if (this.ttlMs <= 0 || performance.now() < this.bypassUntil) return;
     // Oldest first out: a Map iterates in insertion order.
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next().value;
@@ -36,8 +41,10 @@ export class SessionCache {
     this.entries.set(sessionId, { state, until: performance.now() + this.ttlMs });
   }
 
+  /** Forget everything, and remember nothing new until the revoking transaction is over. */
   clear(): void {
     this.entries.clear();
+    this.bypassUntil = performance.now() + REVOCATION_SETTLE_MS;
   }
 
   close(): void {
@@ -47,6 +54,9 @@ export class SessionCache {
 }
 
 const liveCaches = new Set<SessionCache>();
+
+/** Longer than any transaction that revokes a session may stay open before it commits. */
+const REVOCATION_SETTLE_MS = 3_000;
 
 /** Called by every revocation: this process never serves a revoked session from memory. */
 export function forgetCachedSessions(): void {

@@ -19,7 +19,9 @@ import {
   StatsSchema,
   UpdatePatientBody,
 } from './patients.schemas.js';
+import * as accessLog from './access-log.service.js';
 import * as patients from './patients.service.js';
+import * as visitNotes from './visit-notes.service.js';
 
 const tags = ['patients'];
 const PatientRef = Type.Ref('Patient');
@@ -206,7 +208,8 @@ export const patientsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = as
         response: { 200: NotePage, 404: Problem },
       },
     },
-    async (request) => patients.listNotes(ctx, actorOf(request), request.params.id, request.query),
+    async (request) =>
+      visitNotes.listNotes(ctx, actorOf(request), request.params.id, request.query),
   );
 
   app.post(
@@ -224,7 +227,7 @@ export const patientsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = as
     async (request, reply) =>
       reply
         .status(201)
-        .send(await patients.addNote(ctx, actorOf(request), request.params.id, request.body)),
+        .send(await visitNotes.addNote(ctx, actorOf(request), request.params.id, request.body)),
   );
 
   app.get(
@@ -239,6 +242,6 @@ export const patientsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = as
         response: { 200: AccessLogPage, 403: Problem, 404: Problem },
       },
     },
-    async (request) => patients.accessLog(ctx, actorOf(request), request.params.id, request.query),
+    async (request) => accessLog.accessLog(ctx, actorOf(request), request.params.id, request.query),
   );
 };

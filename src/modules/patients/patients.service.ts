@@ -9,12 +9,11 @@ import { checkIfMatch } from '../../lib/etag.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { can, type Principal } from '../../lib/permissions.js';
-import { auditedChange, patientAccessLog, recordAudit, whoOf } from '../audit/audit.service.js';
+import { auditedChange, recordAudit, whoOf } from '../audit/audit.service.js';
 import { assertActiveDoctor } from '../users/users.service.js';
-import { toNoteDto, toPatientDto } from './patients.mapper.js';
+import { toPatientDto } from './patients.mapper.js';
 import * as repo from './patients.repository.js';
 import type {
-  CreateNoteInput,
   CreatePatientInput,
   ListPatientsQueryInput,
   UpdatePatientInput,
@@ -116,6 +115,12 @@ export async function createPatient(
       input.date_of_birth,
     );
     if (twin) {
+      // The answer names an existing patient: that is a read of patient data, so it is audited.
+      await recordAudit(
+        ctx.db,
+        whoOf(actor),
+        patientEvent('patient.read', twin.id, { via: 'duplicate_check' }),
+      );
       throw new AppError(
         'conflict',
         `A patient with this name and birth date exists (${twin.id}); repeat with ?allow_duplicate=true if this is another person`,
@@ -151,7 +156,11 @@ export async function loadPatient(ctx: AppContext, id: string): Promise<PatientR
 }
 
 /** The audit event of an action on one patient record. */
-function patientEvent(action: AuditAction, patientId: string, details?: AuditEvent['details']) {
+export function patientEvent(
+  action: AuditAction,
+  patientId: string,
+  details?: AuditEvent['details'],
+) {
   return { action, resourceType: 'patient', resourceId: patientId, patientId, details };
 }
 
@@ -293,8 +302,13 @@ export async function setFavorite(
 ): Promise<void> {
   requirePermission(actor, 'patients.manage');
   await loadPatient(ctx, id);
-  if (favorite) await repo.addFavorite(ctx.db, actor.userId, id);
-  else await repo.removeFavorite(ctx.db, actor.userId, id);
+  await auditedChange(
+    ctx,
+    whoOf(actor),
+    (tx) =>
+      favorite ? repo.addFavorite(tx, actor.userId, id) : repo.removeFavorite(tx, actor.userId, id),
+    () => patientEvent('patient.favorite', id, { favorite }),
+  );
 }
 
 export async function listGroups(ctx: AppContext, actor: Principal) {
@@ -309,74 +323,4 @@ export async function patientStats(ctx: AppContext, actor: Principal) {
     repo.groupCounts(ctx.db),
   ]);
   return { total_patients: totals.total, favorite_patients: totals.favorites, groups };
-}
-
-export async function addNote(
-  ctx: AppContext,
-  actor: Principal,
-  patientId: string,
-  input: CreateNoteInput,
-) {
-  requirePermission(actor, 'visit_notes.manage');
-  await loadPatient(ctx, patientId);
-  const row = await auditedChange(
-    ctx,
-    whoOf(actor),
-    (tx) =>
-      repo.insertNote(tx, {
-        id: newId(),
-        patientId,
-        authorId: actor.userId,
-        visitType: input.visit_type,
-        content: input.content,
-      }),
-    (note) => ({
-      action: 'visit_note.create',
-      resourceType: 'visit_note',
-      resourceId: note.id,
-      patientId,
-    }),
-  );
-  return toNoteDto(row);
-}
-
-export async function listNotes(
-  ctx: AppContext,
-  actor: Principal,
-  patientId: string,
-  query: { limit?: number; cursor?: string },
-) {
-  requirePermission(actor, 'visit_notes.manage');
-  await loadPatient(ctx, patientId);
-  const limit = query.limit ?? 20;
-  const before = decodeCursor(query.cursor, ['id'], { id: isUuid });
-  const rows = await repo.listNotes(ctx.db, patientId, before?.id, limit);
-  const page = toPage(rows, limit, (row) => ({ id: row.id }));
-  await recordAudit(ctx.db, whoOf(actor), {
-    action: 'visit_note.list',
-    resourceType: 'visit_note',
-    patientId,
-    details: { count: page.items.length },
-  });
-  return { items: page.items.map(toNoteDto), next_cursor: page.next_cursor };
-}
-
-/**
- * Who viewed or changed this record: admins, and the patient's assigned doctor. Asking is itself
- * recorded. Bulk exports are not listed per patient (they cover everyone); see /admin/audit.
- */
-export async function accessLog(
-  ctx: AppContext,
-  actor: Principal,
-  patientId: string,
-  query: { limit?: number | undefined; cursor?: string | undefined },
-) {
-  requirePermission(actor, 'patients.access_log.read');
-  const patient = await loadPatient(ctx, patientId);
-  if (actor.role !== 'admin' && patient.assignedDoctorId !== actor.userId) {
-    throw new AppError('forbidden', "Only an admin or the patient's assigned doctor may see this");
-  }
-  const page = await patientAccessLog(ctx, patientId, query);
-  await recordAudit(ctx.db, whoOf(actor), patientEvent('patient.access_log', patientId));
-  return page;
 }

@@ -1,0 +1,61 @@
+import type { AppContext } from '../../context.js';
+import { requirePermission } from '../../lib/access.js';
+import { isUuid, newId } from '../../lib/ids.js';
+import { decodeCursor, toPage } from '../../lib/pagination.js';
+import type { Principal } from '../../lib/permissions.js';
+import { auditedChange, recordAudit, whoOf } from '../audit/audit.service.js';
+import { toNoteDto } from './patients.mapper.js';
+import * as repo from './patients.repository.js';
+import type { CreateNoteInput } from './patients.schemas.js';
+import { loadPatient } from './patients.service.js';
+
+/** Visit notes: clinical roles write and read them; each write and list is audited. */
+export async function addNote(
+  ctx: AppContext,
+  actor: Principal,
+  patientId: string,
+  input: CreateNoteInput,
+) {
+  requirePermission(actor, 'visit_notes.manage');
+  await loadPatient(ctx, patientId);
+  const row = await auditedChange(
+    ctx,
+    whoOf(actor),
+    (tx) =>
+      repo.insertNote(tx, {
+        id: newId(),
+        patientId,
+        authorId: actor.userId,
+        visitType: input.visit_type,
+        content: input.content,
+      }),
+    (note) => ({
+      action: 'visit_note.create',
+      resourceType: 'visit_note',
+      resourceId: note.id,
+      patientId,
+    }),
+  );
+  return toNoteDto(row);
+}
+
+export async function listNotes(
+  ctx: AppContext,
+  actor: Principal,
+  patientId: string,
+  query: { limit?: number; cursor?: string },
+) {
+  requirePermission(actor, 'visit_notes.manage');
+  await loadPatient(ctx, patientId);
+  const limit = query.limit ?? 20;
+  const before = decodeCursor(query.cursor, ['id'], { id: isUuid });
+  const rows = await repo.listNotes(ctx.db, patientId, before?.id, limit);
+  const page = toPage(rows, limit, (row) => ({ id: row.id }));
+  await recordAudit(ctx.db, whoOf(actor), {
+    action: 'visit_note.list',
+    resourceType: 'visit_note',
+    patientId,
+    details: { count: page.items.length },
+  });
+  return { items: page.items.map(toNoteDto), next_cursor: page.next_cursor };
+}
