@@ -278,44 +278,49 @@ describe('logs', () => {
 
     // --- MFA: secret, codes, backup codes, the challenge token ---------------------------
     const mfaUser = await createUser(t.app, 'doctor');
-    const setup = await call('POST', '/api/v1/auth/mfa/totp/setup', mfaUser.accessToken);
-    if (setup.statusCode === 200) {
-      const { secret, otpauth_uri } = setup.json<{ secret: string; otpauth_uri: string }>();
-      canary('totp secret', secret);
-      canary('otpauth uri', otpauth_uri);
-      const code = new TOTP({ secret: Secret.fromBase32(secret) }).generate();
-      // Six digits could match inside a timestamp; a leaked code would be a quoted JSON value.
-      canary('totp code', `"${code}"`);
-      const enable = await call('POST', '/api/v1/auth/mfa/totp/enable', mfaUser.accessToken, {
-        code,
-      });
-      expect(enable.statusCode, enable.body).toBe(200);
-      const backup = enable.json<{ backup_codes: string[] }>().backup_codes;
-      backup.forEach((c, i) => canary(`backup code ${i}`, c));
-      const challenge = await call('POST', '/api/v1/auth/login', undefined, {
-        email: mfaUser.email,
-        password: mfaUser.password,
-      });
-      const mfaToken = canary('mfa token', challenge.json<{ mfa_token: string }>().mfa_token);
-      const wrong = `"${String((Number(code) + 1) % 1_000_000).padStart(6, '0')}"`;
-      canary('wrong totp code', wrong);
-      await call('POST', '/api/v1/auth/mfa/verify', undefined, {
-        mfa_token: mfaToken,
-        code: wrong.slice(1, -1),
-      });
-      const verified = await call('POST', '/api/v1/auth/mfa/verify', undefined, {
-        mfa_token: mfaToken,
-        code: backup[0],
-      });
-      expect(verified.statusCode, verified.body).toBe(200);
-      const pair = verified.json<TokenPairBody>();
-      canary('mfa access token', pair.access_token);
-      canary('mfa refresh token', pair.refresh_token);
-      await call('POST', '/api/v1/auth/mfa/totp/disable', pair.access_token, {
-        password: mfaUser.password,
-        code: backup[1],
-      });
-    }
+    // A wrong password first: the refusal must not log what was typed either.
+    await call('POST', '/api/v1/auth/mfa/totp/setup', mfaUser.accessToken, {
+      password: canary('setup wrong password', `Cansetup ${tag}`),
+    });
+    const setup = await call('POST', '/api/v1/auth/mfa/totp/setup', mfaUser.accessToken, {
+      password: mfaUser.password,
+    });
+    expect(setup.statusCode, setup.body).toBe(200);
+    const { secret, otpauth_uri } = setup.json<{ secret: string; otpauth_uri: string }>();
+    canary('totp secret', secret);
+    canary('otpauth uri', otpauth_uri);
+    const code = new TOTP({ secret: Secret.fromBase32(secret) }).generate();
+    // Six digits could match inside a timestamp; a leaked code would be a quoted JSON value.
+    canary('totp code', `"${code}"`);
+    const enable = await call('POST', '/api/v1/auth/mfa/totp/enable', mfaUser.accessToken, {
+      code,
+    });
+    expect(enable.statusCode, enable.body).toBe(200);
+    const backup = enable.json<{ backup_codes: string[] }>().backup_codes;
+    backup.forEach((c, i) => canary(`backup code ${i}`, c));
+    const challenge = await call('POST', '/api/v1/auth/login', undefined, {
+      email: mfaUser.email,
+      password: mfaUser.password,
+    });
+    const mfaToken = canary('mfa token', challenge.json<{ mfa_token: string }>().mfa_token);
+    const wrong = `"${String((Number(code) + 1) % 1_000_000).padStart(6, '0')}"`;
+    canary('wrong totp code', wrong);
+    await call('POST', '/api/v1/auth/mfa/verify', undefined, {
+      mfa_token: mfaToken,
+      code: wrong.slice(1, -1),
+    });
+    const verified = await call('POST', '/api/v1/auth/mfa/verify', undefined, {
+      mfa_token: mfaToken,
+      code: backup[0],
+    });
+    expect(verified.statusCode, verified.body).toBe(200);
+    const pair = verified.json<TokenPairBody>();
+    canary('mfa access token', pair.access_token);
+    canary('mfa refresh token', pair.refresh_token);
+    await call('POST', '/api/v1/auth/mfa/totp/disable', pair.access_token, {
+      password: mfaUser.password,
+      code: backup[1],
+    });
 
     // --- password reset: the emailed token and the new password --------------------------
     const resetUser = await createUser(t.app, 'user');

@@ -136,7 +136,11 @@ const routeTable: Record<string, RouteCase> = {
     }),
   },
   'POST /api/v1/auth/mfa/verify': { access: 'public' },
-  'POST /api/v1/auth/mfa/totp/setup': { access: 'self.manage', allowedStatus: 200 },
+  'POST /api/v1/auth/mfa/totp/setup': {
+    access: 'self.manage',
+    allowedStatus: 200,
+    sample: (_app, caller) => ({ payload: { password: caller.password } }),
+  },
   'POST /api/v1/auth/mfa/totp/enable': {
     access: 'self.manage',
     allowedStatus: 200,
@@ -146,6 +150,7 @@ const routeTable: Record<string, RouteCase> = {
         method: 'POST',
         url: '/api/v1/auth/mfa/totp/setup',
         headers: bearer(caller.accessToken),
+        payload: { password: caller.password },
       });
       const secret = Secret.fromBase32(setup.json<{ secret: string }>().secret);
       return { payload: { code: new TOTP({ secret }).generate() } };
@@ -158,6 +163,11 @@ const routeTable: Record<string, RouteCase> = {
     sample: (_app, caller) => ({ payload: { password: caller.password, code: '123456' } }),
   },
   'POST /api/v1/admin/users/{id}/unlock': {
+    access: 'users.manage',
+    allowedStatus: 204,
+    sample: async (app) => ({ params: { id: await newTarget(app) } }),
+  },
+  'POST /api/v1/admin/users/{id}/mfa/reset': {
     access: 'users.manage',
     allowedStatus: 204,
     sample: async (app) => ({ params: { id: await newTarget(app) } }),

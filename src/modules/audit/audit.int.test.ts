@@ -279,6 +279,31 @@ describe('audit rows for patient data', () => {
   });
 });
 
+describe('audit rows for account changes', () => {
+  it('PATCH /users/me records the changed fields, and a refused email change its failure', async () => {
+    const user = await createUser(t.app, 'receptionist');
+    const ok = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/users/me',
+      headers: bearer(user.accessToken),
+      payload: { full_name: 'Renamed Person' },
+    });
+    expect(ok.statusCode).toBe(200);
+    const refused = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/users/me',
+      headers: bearer(user.accessToken),
+      payload: { email: `${unique('moved')}@example.test`, current_password: 'not my password' },
+    });
+    expect(refused.statusCode).toBe(400);
+    const rows = await rowsFor({ actorId: user.id, action: 'user.update' });
+    expect(rows.map((r) => [r.outcome, r.resourceId, r.details])).toEqual([
+      ['success', user.id, { fields: 'full_name', self: true }],
+      ['failure', user.id, { fields: 'email', reason: 'bad_password' }],
+    ]);
+  });
+});
+
 describe('no unaudited access: a failed audit write fails the request (503)', () => {
   // A trigger that refuses audit rows of one actor only, so other tests are unaffected.
   async function breakAuditFor(userId: string) {

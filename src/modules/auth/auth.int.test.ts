@@ -4,6 +4,10 @@ import { and, asc, eq } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import { auditLog } from '../../db/schema/audit.js';
 import { users } from '../../db/schema/users.js';
+import { findAccount } from '../users/users.service.js';
+import { startChallenge } from './mfa-verify.service.js';
+import { hashPassword } from './passwords.js';
+import { signIn } from './sign-in.js';
 import {
   bearer,
   buildTestApp,
@@ -190,6 +194,61 @@ describe('login', () => {
     expect(
       (await post('/login', { email: user.email, password: 'legacy password 1' })).statusCode,
     ).toBe(200);
+  });
+});
+
+describe('legacy re-hash racing a password change', () => {
+  // A login verifies the old bcrypt hash, then (while it re-hashes) a reset or change commits a
+  // new password: the login's re-hash of the OLD password must not overwrite the new hash.
+  const meta = { requestId: 'rehash-race', ip: '127.0.0.1', userAgent: undefined };
+
+  async function legacyUserReadThenChanged() {
+    const user = await createUser(t.app);
+    const legacy = await bcrypt.hash('legacy password 1', 4);
+    await t.app.ctx.db.update(users).set({ hashedPassword: legacy }).where(eq(users.id, user.id));
+    const stale = await findAccount(t.app.ctx, user.id);
+    if (!stale) throw new Error('no such user');
+    const rehashed = await hashPassword('legacy password 1');
+    const current = await hashPassword('the new password 22');
+    await t.app.ctx.db.update(users).set({ hashedPassword: current }).where(eq(users.id, user.id));
+    return { user, stale, rehashed, current };
+  }
+
+  async function storedHash(id: string) {
+    const [row] = await t.app.ctx.db.select().from(users).where(eq(users.id, id));
+    return row?.hashedPassword;
+  }
+
+  it('password-only login: the re-hash is skipped, the new password stays', async () => {
+    const { user, stale, rehashed, current } = await legacyUserReadThenChanged();
+    const pair = await t.app.ctx.db.transaction((tx) =>
+      signIn(t.app.ctx, tx, stale, meta, { action: 'auth.login', rehashed }),
+    );
+    expect(pair).not.toBeNull();
+    expect(await storedHash(user.id)).toBe(current);
+    expect(
+      (await post('/login', { email: user.email, password: 'legacy password 1' })).statusCode,
+    ).toBe(401);
+    expect(
+      (await post('/login', { email: user.email, password: 'the new password 22' })).statusCode,
+    ).toBe(200);
+  });
+
+  it('MFA password step: the re-hash is skipped, the new password stays', async () => {
+    const { user, stale, rehashed, current } = await legacyUserReadThenChanged();
+    await startChallenge(t.app.ctx, stale, meta, rehashed);
+    expect(await storedHash(user.id)).toBe(current);
+  });
+
+  it('without a race the re-hash is still stored (both paths)', async () => {
+    const user = await createUser(t.app);
+    const legacy = await bcrypt.hash('legacy password 1', 4);
+    await t.app.ctx.db.update(users).set({ hashedPassword: legacy }).where(eq(users.id, user.id));
+    const fresh = await findAccount(t.app.ctx, user.id);
+    if (!fresh) throw new Error('no such user');
+    const rehashed = await hashPassword('legacy password 1');
+    await startChallenge(t.app.ctx, fresh, meta, rehashed);
+    expect(await storedHash(user.id)).toBe(rehashed);
   });
 });
 

@@ -7,10 +7,12 @@ import { effectiveRole, type Principal } from '../../lib/permissions.js';
 import { recordAudit, whoOf } from '../audit/audit.service.js';
 import type { RegisterInput } from '../users/users.schemas.js';
 import * as users from '../users/users.service.js';
+import * as credentials from '../users/credentials.service.js';
 import { toUserDto } from '../users/users.mapper.js';
 import { whoAt } from './auth.audit.js';
 import * as repo from './auth.repository.js';
 import type { ChangePasswordInput, TokenPair } from './auth.schemas.js';
+import { retireResetTokens } from './password-reset.repository.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { endAllSessions } from './sessions.service.js';
 import { issuePair, refreshExpiry } from './token-pair.js';
@@ -168,8 +170,10 @@ export async function changePassword(
   users.assertAcceptablePassword(input.new_password, 'new_password');
   const hashed = await hashPassword(input.new_password);
   await ctx.db.transaction(async (tx) => {
-    await users.setPassword({ ...ctx, db: tx }, user.id, hashed);
+    await credentials.setPassword({ ...ctx, db: tx }, user.id, hashed);
     const ended = await endAllSessions(tx, user.id, 'password_changed', actor.sessionId);
+    // A reset link mailed earlier would otherwise still set a password over this one.
+    await retireResetTokens(tx, user.id, ctx.clock.now());
     await recordAudit(tx, whoOf(actor), {
       action: 'auth.password_change',
       resourceType: 'user',

@@ -6,12 +6,13 @@ import { newId } from '../../lib/ids.js';
 import { recordAudit } from '../audit/audit.service.js';
 import { isLocked } from '../users/lockout.service.js';
 import * as users from '../users/users.service.js';
+import * as credentials from '../users/credentials.service.js';
 import { whoAt } from './auth.audit.js';
 import type { TokenPair } from './auth.schemas.js';
 import * as repo from './mfa.repository.js';
 import type { MfaChallenge, MfaVerifyInput } from './mfa.schemas.js';
 import { proveSecondFactor } from './second-factor.js';
-import { recordFailure, signIn } from './sign-in.js';
+import { invalidCredentials, recordFailure, signIn } from './sign-in.js';
 
 /** The second step of a login for accounts with MFA on (SECURITY.md: 5 minutes, 5 attempts). */
 const CHALLENGE_TTL_S = 300;
@@ -28,10 +29,16 @@ function wrongCode(): AppError {
   });
 }
 
+class LockedMeanwhile extends Error {}
+
 /**
  * After a correct password on an MFA account: hands out an opaque mfa_token (stored as SHA-256)
  * instead of tokens. The password step is audited as a successful auth.login with
  * `mfa_required`; the failure counters are cleared only when the second step succeeds.
+ * `user` was read before the (slow) password check, so the lockout is checked again here with
+ * the account row locked: a lock taken meanwhile by a parallel failure refuses the challenge
+ * (the generic 401), and a failure arriving now waits until the challenge is committed.
+ * `rehashed` (a legacy hash upgraded) replaces `user.hashedPassword` only if still stored.
  */
 export async function startChallenge(
   ctx: AppContext,
@@ -41,30 +48,40 @@ export async function startChallenge(
 ): Promise<MfaChallenge> {
   const token = randomToken();
   const now = ctx.clock.now();
-  await ctx.db.transaction(async (tx) => {
-    await repo.deleteStaleChallenges(tx, user.id, now);
-    await repo.insertChallenge(tx, {
-      id: newId(),
-      userId: user.id,
-      tokenHash: sha256Hex(token),
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + CHALLENGE_TTL_S * 1000),
-      ip: meta.ip,
-      userAgent: meta.userAgent?.slice(0, 500) ?? null,
+  try {
+    await ctx.db.transaction(async (tx) => {
+      if (!(await credentials.holdUnlocked({ ...ctx, db: tx }, user.id)))
+        throw new LockedMeanwhile();
+      await repo.deleteStaleChallenges(tx, user.id, now);
+      await repo.insertChallenge(tx, {
+        id: newId(),
+        userId: user.id,
+        tokenHash: sha256Hex(token),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + CHALLENGE_TTL_S * 1000),
+        ip: meta.ip,
+        userAgent: meta.userAgent?.slice(0, 500) ?? null,
+      });
+      if (rehashed !== undefined) {
+        await credentials.upgradePasswordHash({ ...ctx, db: tx }, user.id, {
+          hashed: rehashed,
+          verifiedHash: user.hashedPassword,
+        });
+      }
+      await recordAudit(tx, whoAt(meta, user), {
+        action: 'auth.login',
+        resourceType: 'user',
+        resourceId: user.id,
+        details: { mfa_required: true },
+      });
     });
-    if (rehashed !== undefined)
-      await users.upgradePasswordHash({ ...ctx, db: tx }, user.id, rehashed);
-    await recordAudit(tx, whoAt(meta, user), {
-      action: 'auth.login',
-      resourceType: 'user',
-      resourceId: user.id,
-      details: { mfa_required: true },
-    });
-  });
+  } catch (error) {
+    if (!(error instanceof LockedMeanwhile)) throw error;
+    await recordFailure(ctx, meta, 'auth.login', 'locked', user);
+    throw invalidCredentials();
+  }
   return { mfa_required: true, mfa_token: token, expires_in: CHALLENGE_TTL_S };
 }
-
-class LockedMeanwhile extends Error {}
 
 /**
  * Exchanges an mfa_token and a TOTP or backup code for a token pair. Every call spends one of
@@ -86,7 +103,7 @@ export async function verifyMfa(
     throw invalidChallenge();
   }
   if (!user.isActive || !user.mfaEnabled) {
-    await recordFailure(ctx, meta, 'auth.mfa_verify', 'inactive', user);
+    await recordFailure(ctx, meta, 'auth.mfa_verify', user.isActive ? 'mfa_off' : 'inactive', user);
     throw wrongCode();
   }
   // Checked here too: tokens fetched before a lock must not outlast it.

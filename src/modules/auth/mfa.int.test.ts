@@ -2,8 +2,13 @@ import { and, asc, eq } from 'drizzle-orm';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog } from '../../db/schema/audit.js';
-import { mfaBackupCodes, mfaChallenges } from '../../db/schema/security.js';
+import { mfaBackupCodes, mfaChallenges, passwordResetTokens } from '../../db/schema/security.js';
 import { users } from '../../db/schema/users.js';
+import { sha256Hex } from '../../lib/crypto.js';
+import { AppError } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import { findAccount } from '../users/users.service.js';
+import { startChallenge } from './mfa-verify.service.js';
 import {
   bearer,
   buildTestApp,
@@ -66,7 +71,11 @@ interface Enrolled extends TestUser {
 
 async function enrol(role: TestUser['role'] = 'doctor'): Promise<Enrolled> {
   const user = await createUser(t.app, role);
-  const setup = await post('/mfa/totp/setup', undefined, bearer(user.accessToken));
+  const setup = await post(
+    '/mfa/totp/setup',
+    { password: user.password },
+    bearer(user.accessToken),
+  );
   expect(setup.statusCode, setup.body).toBe(200);
   const { secret } = setup.json<{ secret: string }>();
   const enablingCode = codeNow(secret);
@@ -106,7 +115,11 @@ function auditOf(actorId: string, action: string) {
 describe('TOTP setup and enable', () => {
   it('setup returns an otpauth:// URI and a base32 secret, stored only encrypted', async () => {
     const user = await createUser(t.app);
-    const res = await post('/mfa/totp/setup', undefined, bearer(user.accessToken));
+    const res = await post(
+      '/mfa/totp/setup',
+      { password: user.password },
+      bearer(user.accessToken),
+    );
     expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     const body = res.json<{
@@ -132,7 +145,9 @@ describe('TOTP setup and enable', () => {
 
   it('enable needs a valid code, returns 10 backup codes once, and stores them hashed', async () => {
     const user = await createUser(t.app);
-    const { secret } = (await post('/mfa/totp/setup', undefined, bearer(user.accessToken))).json<{
+    const { secret } = (
+      await post('/mfa/totp/setup', { password: user.password }, bearer(user.accessToken))
+    ).json<{
       secret: string;
     }>();
     const wrong = await post(
@@ -173,9 +188,10 @@ describe('TOTP setup and enable', () => {
 
   it('refuses setup or enable while on (409), and enable without setup (409)', async () => {
     const user = await enrol();
-    expect((await post('/mfa/totp/setup', undefined, bearer(user.accessToken))).statusCode).toBe(
-      409,
-    );
+    expect(
+      (await post('/mfa/totp/setup', { password: user.password }, bearer(user.accessToken)))
+        .statusCode,
+    ).toBe(409);
     const again = await post(
       '/mfa/totp/enable',
       { code: nextCode(user.secret) },
@@ -185,6 +201,37 @@ describe('TOTP setup and enable', () => {
     const fresh = await createUser(t.app);
     const early = await post('/mfa/totp/enable', { code: '123456' }, bearer(fresh.accessToken));
     expect(early.statusCode).toBe(409);
+  });
+
+  it('setup needs the current password (a stolen access token alone cannot enrol), audited', async () => {
+    const user = await createUser(t.app);
+    for (const payload of [
+      undefined,
+      {},
+      { password: '' },
+      { password: 42 },
+      { password: 'x', a: 1 },
+    ]) {
+      const res = await post('/mfa/totp/setup', payload, bearer(user.accessToken));
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+    }
+    const wrong = await post(
+      '/mfa/totp/setup',
+      { password: 'not the password' },
+      bearer(user.accessToken),
+    );
+    expect(wrong.statusCode).toBe(400);
+    expect(problemOf(wrong).errors?.[0]?.field).toBe('body.password');
+    expect(wrong.body).not.toContain('otpauth');
+    expect((await userRow(user.id)).totpPendingSecretEnc).toBeNull();
+    const ok = await post('/mfa/totp/setup', { password: user.password }, bearer(user.accessToken));
+    expect(ok.statusCode).toBe(200);
+    const rows = await auditOf(user.id, 'auth.mfa_setup');
+    expect(rows.map((r) => [r.outcome, r.details])).toEqual([
+      ['failure', { reason: 'bad_password' }],
+      ['success', null],
+    ]);
+    expect(JSON.stringify(rows)).not.toContain(ok.json<{ secret: string }>().secret);
   });
 
   it('rejects malformed bodies with 400', async () => {
@@ -375,6 +422,137 @@ describe('login with MFA on', () => {
     expect((await verify(await passwordStep(user), codeNow(user.secret))).statusCode).toBe(200);
   });
 
+  it('a lock taken after the account was read refuses the password step (no mfa_token)', async () => {
+    // The login read the row (unlocked), then spent ~50 ms on Argon2 while parallel wrong
+    // passwords locked the account: startChallenge must see the lock, not the stale row.
+    const user = await enrol();
+    const stale = await findAccount(t.app.ctx, user.id);
+    if (!stale) throw new Error('no such user');
+    await t.app.ctx.db
+      .update(users)
+      .set({ lockedUntil: new Date(clock.now().getTime() + 60_000), lockoutCount: 1 })
+      .where(eq(users.id, user.id));
+    const meta = { requestId: 'race-lock', ip: '127.0.0.1', userAgent: undefined };
+    const refused = await startChallenge(t.app.ctx, stale, meta, undefined).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(AppError);
+    expect((refused as AppError).code).toBe('invalid_credentials');
+    const challenges = await t.app.ctx.db
+      .select()
+      .from(mfaChallenges)
+      .where(eq(mfaChallenges.userId, user.id));
+    expect(challenges).toHaveLength(0);
+    const logins = await auditOf(user.id, 'auth.login');
+    expect(logins.at(-1)).toMatchObject({
+      outcome: 'failure',
+      requestId: 'race-lock',
+      details: { reason: 'locked' },
+    });
+    // Once the lock has passed, the same step works again.
+    clock.advance(61_000);
+    await passwordStep(user);
+  });
+
+  it('parallel wrong passwords and the right one: never an mfa_token after the lock', async () => {
+    const user = await enrol();
+    const results = await Promise.all([
+      ...Array.from({ length: 5 }, () =>
+        post('/login', { email: user.email, password: 'wrong pass' }),
+      ),
+      post('/login', { email: user.email, password: user.password }),
+    ]);
+    const right = results[5];
+    const rows = await t.app.ctx.db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.actorId, user.id))
+      .orderBy(asc(auditLog.seq));
+    const lockAt = rows.findIndex((r) => r.action === 'auth.lockout');
+    expect(lockAt).toBeGreaterThanOrEqual(0);
+    const challengeAt = rows.findIndex(
+      (r) => r.action === 'auth.login' && r.details?.mfa_required === true,
+    );
+    if (right?.statusCode === 200) {
+      // Only a challenge committed before the lock may exist.
+      expect(challengeAt).toBeGreaterThanOrEqual(0);
+      expect(challengeAt).toBeLessThan(lockAt);
+    } else {
+      expect(right?.statusCode).toBe(401);
+      expect(right?.body).not.toContain('mfa_token');
+      expect(challengeAt).toBe(-1);
+    }
+    clock.advance(61_000);
+  });
+
+  it('a challenge whose account turned MFA off meanwhile fails as mfa_off', async () => {
+    const user = await enrol();
+    const token = await passwordStep(user);
+    await t.app.ctx.db.update(users).set({ mfaEnabled: false }).where(eq(users.id, user.id));
+    expect((await verify(token, nextCode(user.secret))).statusCode).toBe(401);
+    const rows = await auditOf(user.id, 'auth.mfa_verify');
+    expect(rows.at(-1)).toMatchObject({ outcome: 'failure', details: { reason: 'mfa_off' } });
+  });
+
+  it('a password change, reset or admin-set password ends pending mfa_tokens', async () => {
+    const user = await enrol();
+    // Change (the caller's own session stays).
+    const before = await passwordStep(user);
+    const changed = await post(
+      '/password/change',
+      { current_password: user.password, new_password: 'a changed passphrase 7' },
+      bearer(user.accessToken),
+    );
+    expect(changed.statusCode, changed.body).toBe(204);
+    const afterChange = await verify(before, nextCode(user.secret));
+    expect(afterChange.statusCode).toBe(401);
+    expect(problemOf(afterChange).code).toBe('invalid_token');
+
+    // Admin sets a password.
+    user.password = 'a changed passphrase 7';
+    const pending = await passwordStep(user);
+    const current = await t.app.inject({
+      url: `/api/v1/users/${user.id}`,
+      headers: bearer(admin.accessToken),
+    });
+    const patched = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/users/${user.id}`,
+      headers: { ...bearer(admin.accessToken), 'if-match': current.headers.etag as string },
+      payload: { password: 'an admin chosen phrase 8' },
+    });
+    expect(patched.statusCode, patched.body).toBe(200);
+    const afterAdmin = await verify(pending, nextCode(user.secret));
+    expect(afterAdmin.statusCode).toBe(401);
+    expect(problemOf(afterAdmin).code).toBe('invalid_token');
+
+    // Reset by an emailed token (stored directly here: only its SHA-256 is kept).
+    user.password = 'an admin chosen phrase 8';
+    const pendingBeforeReset = await passwordStep(user);
+    const resetToken = 'mfa-test-reset-token-0123456789abcdefghijkl';
+    await t.app.ctx.db.insert(passwordResetTokens).values({
+      id: newId(),
+      userId: user.id,
+      tokenHash: sha256Hex(resetToken),
+      createdAt: clock.now(),
+      expiresAt: new Date(clock.now().getTime() + 600_000),
+    });
+    const reset = await post('/password/reset', {
+      token: resetToken,
+      new_password: 'a reset passphrase 9',
+    });
+    expect(reset.statusCode, reset.body).toBe(204);
+    const afterReset = await verify(pendingBeforeReset, nextCode(user.secret));
+    expect(afterReset.statusCode).toBe(401);
+    expect(problemOf(afterReset).code).toBe('invalid_token');
+    const open = await t.app.ctx.db
+      .select()
+      .from(mfaChallenges)
+      .where(eq(mfaChallenges.userId, user.id));
+    expect(open.filter((c) => c.usedAt === null)).toHaveLength(0);
+  });
+
   it('rejects malformed verify bodies with 400 and unknown tokens with 401', async () => {
     for (const payload of [
       {},
@@ -443,6 +621,28 @@ describe('TOTP disable', () => {
     ]);
   });
 
+  it('of two parallel disables exactly one succeeds and is audited as a success', async () => {
+    const user = await enrol();
+    const results = await Promise.all([
+      post(
+        '/mfa/totp/disable',
+        { password: user.password, code: user.backupCodes[0] ?? '' },
+        bearer(user.accessToken),
+      ),
+      post(
+        '/mfa/totp/disable',
+        { password: user.password, code: nextCode(user.secret) },
+        bearer(user.accessToken),
+      ),
+    ]);
+    expect(results.map((r) => r.statusCode).sort()).toEqual([204, 409]);
+    const successes = (await auditOf(user.id, 'auth.mfa_disable')).filter(
+      (r) => r.outcome === 'success',
+    );
+    expect(successes).toHaveLength(1);
+    expect(await userRow(user.id)).toMatchObject({ mfaEnabled: false, totpLastStep: null });
+  });
+
   it('accepts a backup code instead of a TOTP code; 409 when MFA is off', async () => {
     const user = await enrol();
     const res = await post(
@@ -457,5 +657,61 @@ describe('TOTP disable', () => {
       bearer(user.accessToken),
     );
     expect(again.statusCode).toBe(409);
+  });
+});
+
+describe('admin MFA reset', () => {
+  function resetMfa(id: string, token = admin.accessToken) {
+    return t.app.inject({
+      method: 'POST',
+      url: `/api/v1/admin/users/${id}/mfa/reset`,
+      headers: bearer(token),
+    });
+  }
+
+  it('turns MFA off, clears secrets, codes and pending steps, ends sessions, audited', async () => {
+    const user = await enrol();
+    const pending = await passwordStep(user);
+    // A re-enrolment started (pending secret) is cleared too.
+    await t.app.ctx.db
+      .update(users)
+      .set({ totpPendingSecretEnc: 'sealed-pending' })
+      .where(eq(users.id, user.id));
+    const res = await resetMfa(user.id);
+    expect(res.statusCode, res.body).toBe(204);
+    expect(await userRow(user.id)).toMatchObject({
+      mfaEnabled: false,
+      totpSecretEnc: null,
+      totpPendingSecretEnc: null,
+      totpLastStep: null,
+    });
+    const codes = await t.app.ctx.db
+      .select()
+      .from(mfaBackupCodes)
+      .where(eq(mfaBackupCodes.userId, user.id));
+    expect(codes).toHaveLength(0);
+    expect((await verify(pending, nextCode(user.secret))).statusCode).toBe(401);
+    // Every session of the user ended: the (possibly stolen) tokens are dead.
+    const me = await t.app.inject({ url: '/api/v1/users/me', headers: bearer(user.accessToken) });
+    expect(me.statusCode).toBe(401);
+    expect((await post('/refresh', { refresh_token: user.refreshToken })).statusCode).toBe(401);
+    // The password alone logs in again; the owner can enrol afresh.
+    const login = await post('/login', { email: user.email, password: user.password });
+    expect(login.json<TokenPairBody>().access_token).toBeTruthy();
+
+    const rows = await auditOf(admin.id, 'user.mfa_reset');
+    expect(rows.filter((r) => r.resourceId === user.id)).toHaveLength(1);
+    expect(rows.find((r) => r.resourceId === user.id)).toMatchObject({
+      outcome: 'success',
+      resourceType: 'user',
+    });
+  });
+
+  it('answers 404 for an unknown account, 400 for a malformed id, 403 to non-admins', async () => {
+    expect((await resetMfa('01a20000-0000-7000-8000-000000000000')).statusCode).toBe(404);
+    expect((await resetMfa('not-a-uuid')).statusCode).toBe(400);
+    const doctor = await enrol();
+    expect((await resetMfa(doctor.id, doctor.accessToken)).statusCode).toBe(403);
+    expect((await userRow(doctor.id)).mfaEnabled).toBe(true);
   });
 });

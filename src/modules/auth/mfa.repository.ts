@@ -61,12 +61,17 @@ export async function useChallenge(db: DbOrTx, id: string, now: Date): Promise<b
   return rows.length === 1;
 }
 
-/** When MFA is turned off, pending second steps end with it. */
-export async function endChallenges(db: DbOrTx, userId: string, now: Date): Promise<void> {
-  await db
+/**
+ * Ends the user's pending second steps (MFA turned off or reset, password changed or reset):
+ * an mfa_token proves the old password, so it must not outlive it. Returns how many ended.
+ */
+export async function endChallenges(db: DbOrTx, userId: string, now: Date): Promise<number> {
+  const rows = await db
     .update(mfaChallenges)
     .set({ usedAt: now })
-    .where(and(eq(mfaChallenges.userId, userId), isNull(mfaChallenges.usedAt)));
+    .where(and(eq(mfaChallenges.userId, userId), isNull(mfaChallenges.usedAt)))
+    .returning({ id: mfaChallenges.id });
+  return rows.length;
 }
 
 // --- backup codes ---
@@ -140,6 +145,29 @@ export async function activateTotp(
         eq(users.mfaEnabled, false),
       ),
     )
+    .returning({ id: users.id });
+  return rows.length === 1;
+}
+
+/**
+ * Row-locks the account for the rest of the transaction if MFA is on (false otherwise): of two
+ * parallel disables the second waits here and then finds MFA off, before spending any code.
+ */
+export async function holdMfaOn(db: DbOrTx, userId: string): Promise<boolean> {
+  const rows = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.id, userId), eq(users.mfaEnabled, true)))
+    .for('update');
+  return rows.length === 1;
+}
+
+/** Admin recovery: TOTP off and both secrets gone, whatever the state. False for no account. */
+export async function resetTotp(db: DbOrTx, userId: string): Promise<boolean> {
+  const rows = await db
+    .update(users)
+    .set({ mfaEnabled: false, totpSecretEnc: null, totpPendingSecretEnc: null, totpLastStep: null })
+    .where(eq(users.id, userId))
     .returning({ id: users.id });
   return rows.length === 1;
 }

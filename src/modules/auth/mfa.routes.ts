@@ -9,6 +9,7 @@ import {
   MfaVerifyBody,
   TotpDisableBody,
   TotpEnableBody,
+  TotpSetupBody,
   TotpSetupSchema,
 } from './mfa.schemas.js';
 import * as mfa from './mfa.service.js';
@@ -43,12 +44,14 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
       config: { access: 'self.manage' },
       schema: {
         tags,
-        summary: 'Start TOTP enrolment: a new secret and its otpauth:// URI (not active yet)',
+        summary:
+          'Start TOTP enrolment with your current password: a new secret and its otpauth:// URI (not active yet)',
+        body: TotpSetupBody,
         response: { 200: TotpSetupSchema, ...problemResponses(409) },
       },
     },
     async (request, reply) => {
-      const setup = await mfa.setupTotp(ctx, actorOf(request));
+      const setup = await mfa.setupTotp(ctx, actorOf(request), request.body);
       // The secret must not linger in any cache.
       return reply.header('cache-control', 'no-store').send(setup);
     },

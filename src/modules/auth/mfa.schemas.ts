@@ -23,6 +23,12 @@ export type MfaVerifyInput = Static<typeof MfaVerifyBody>;
 export const TotpEnableBody = StrictObject({ code: TotpCode });
 export type TotpEnableInput = Static<typeof TotpEnableBody>;
 
+/** Enrolment needs the current password: an access token alone must not swap the factor. */
+export const TotpSetupBody = StrictObject({
+  password: Str({ minLength: 1, maxLength: 128, description: 'Your current password' }),
+});
+export type TotpSetupInput = Static<typeof TotpSetupBody>;
+
 export const TotpDisableBody = StrictObject({
   password: Str({ minLength: 1, maxLength: 128 }),
   code: AnyCode,

@@ -7,9 +7,15 @@ import { recordAudit, whoOf } from '../audit/audit.service.js';
 import * as users from '../users/users.service.js';
 import { hashBackupCode, newBackupCodes } from './backup-codes.js';
 import * as repo from './mfa.repository.js';
-import type { TotpDisableInput, TotpEnableInput, TotpSetup } from './mfa.schemas.js';
+import type {
+  TotpDisableInput,
+  TotpEnableInput,
+  TotpSetup,
+  TotpSetupInput,
+} from './mfa.schemas.js';
 import { verifyPassword } from './passwords.js';
 import { proveSecondFactor } from './second-factor.js';
+import { endAllSessions } from './sessions.service.js';
 import {
   matchTotp,
   newTotpSecret,
@@ -41,13 +47,35 @@ const alreadyOn = () =>
 
 /**
  * Starts (or restarts) enrolment: a new secret is stored sealed as pending; the active one, if
- * any, is untouched until a code proves the app holds the new one.
+ * any, is untouched until a code proves the app holds the new one. Needs the current password
+ * (a stolen access token alone cannot enrol the thief's authenticator); a wrong one is audited.
  */
-export async function setupTotp(ctx: AppContext, actor: Principal): Promise<TotpSetup> {
+export async function setupTotp(
+  ctx: AppContext,
+  actor: Principal,
+  input: TotpSetupInput,
+): Promise<TotpSetup> {
   const user = await loadSelf(ctx, actor);
   if (user.mfaEnabled) throw alreadyOn();
+  if (!(await verifyPassword(user.hashedPassword, input.password)).ok) {
+    await recordAudit(ctx.db, whoOf(actor), {
+      action: 'auth.mfa_setup',
+      outcome: 'failure',
+      resourceType: 'user',
+      resourceId: user.id,
+      details: { reason: 'bad_password' },
+    });
+    throw fieldError('password', 'The password is incorrect');
+  }
   const secret = newTotpSecret();
-  await repo.setPendingSecret(ctx.db, user.id, sealTotpSecret(ctx.mfaKey, user.id, secret));
+  await ctx.db.transaction(async (tx) => {
+    await repo.setPendingSecret(tx, user.id, sealTotpSecret(ctx.mfaKey, user.id, secret));
+    await recordAudit(tx, whoOf(actor), {
+      action: 'auth.mfa_setup',
+      resourceType: 'user',
+      resourceId: user.id,
+    });
+  });
   const issuer = ctx.config.mfaIssuer;
   return {
     secret,
@@ -120,10 +148,14 @@ export async function disableTotp(
   if (!(await verifyPassword(user.hashedPassword, input.password)).ok) {
     throw await refuse('bad_password', 'password', 'The password is incorrect');
   }
+  const notOn = () => new AppError('conflict', 'Two-factor authentication is not on');
   const disabled = await ctx.db.transaction(async (tx) => {
+    // A parallel disable that got here first wins: this one waits, then finds MFA off (409)
+    // before spending its code, so exactly one success is recorded.
+    if (!(await repo.holdMfaOn(tx, user.id))) throw notOn();
     const factor = await proveSecondFactor(ctx, tx, user, input.code);
     if (factor === null) return false;
-    await repo.clearTotp(tx, user.id);
+    if (!(await repo.clearTotp(tx, user.id))) throw notOn();
     await repo.deleteBackupCodes(tx, user.id);
     await repo.endChallenges(tx, user.id, ctx.clock.now());
     await recordAudit(tx, whoOf(actor), {
@@ -135,4 +167,25 @@ export async function disableTotp(
     return true;
   });
   if (!disabled) throw await refuse('bad_code', 'code', 'The code is incorrect or already used');
+}
+
+/**
+ * Admin recovery for a lost authenticator (or one enrolled by someone else): TOTP off, active
+ * and pending secrets and backup codes gone, pending second login steps and every session of
+ * the user ended, audited as user.mfa_reset; all in one transaction. 404 for an unknown id.
+ */
+export async function resetUserMfa(ctx: AppContext, actor: Principal, id: string): Promise<void> {
+  requirePermission(actor, 'users.manage');
+  await ctx.db.transaction(async (tx) => {
+    if (!(await repo.resetTotp(tx, id))) throw new AppError('not_found', 'No such user');
+    await repo.deleteBackupCodes(tx, id);
+    const challengesEnded = await repo.endChallenges(tx, id, ctx.clock.now());
+    const sessionsEnded = await endAllSessions(tx, id, 'mfa_reset');
+    await recordAudit(tx, whoOf(actor), {
+      action: 'user.mfa_reset',
+      resourceType: 'user',
+      resourceId: id,
+      details: { sessions_ended: sessionsEnded, challenges_ended: challengesEnded },
+    });
+  });
 }

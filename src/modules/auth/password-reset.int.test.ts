@@ -319,6 +319,36 @@ describe('reset', () => {
     await login(t.app, user.email, 'a fresh start 2026');
   });
 
+  it('a password change or an admin-set password retires outstanding reset links', async () => {
+    const user = await createUser(t.app);
+    const link = await forgotAndReadToken(user);
+    const changed = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/password/change',
+      headers: bearer(user.accessToken),
+      payload: { current_password: user.password, new_password: 'a changed passphrase 7' },
+    });
+    expect(changed.statusCode, changed.body).toBe(204);
+    expect((await reset(link)).statusCode).toBe(401);
+    await login(t.app, user.email, 'a changed passphrase 7');
+
+    const admin = await createUser(t.app, 'admin');
+    const second = await forgotAndReadToken(user);
+    const current = await t.app.inject({
+      url: `/api/v1/users/${user.id}`,
+      headers: bearer(admin.accessToken),
+    });
+    const patched = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/users/${user.id}`,
+      headers: { ...bearer(admin.accessToken), 'if-match': current.headers.etag as string },
+      payload: { password: 'an admin chosen phrase 8' },
+    });
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect((await reset(second)).statusCode).toBe(401);
+    await login(t.app, user.email, 'an admin chosen phrase 8');
+  });
+
   it('writes the audit row of the change, and one for a refused token', async () => {
     const user = await createUser(t.app);
     const token = await forgotAndReadToken(user);

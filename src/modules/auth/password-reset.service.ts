@@ -7,6 +7,7 @@ import type { MailMessage } from '../../lib/mailer.js';
 import { effectiveRole } from '../../lib/permissions.js';
 import { recordAudit, type AuditWho } from '../audit/audit.service.js';
 import * as users from '../users/users.service.js';
+import * as credentials from '../users/credentials.service.js';
 import { hashPassword } from './passwords.js';
 import * as repo from './password-reset.repository.js';
 import type { ResetPasswordInput } from './password-reset.schemas.js';
@@ -180,7 +181,7 @@ export async function resetPassword(
   const done = await ctx.db.transaction(async (tx) => {
     const now = ctx.clock.now();
     if (!(await repo.consumeResetToken(tx, row.id, now))) return false;
-    await users.setPassword({ ...ctx, db: tx }, user.id, hashed, { clearLockout: true });
+    await credentials.setPassword({ ...ctx, db: tx }, user.id, hashed, { clearLockout: true });
     const sessionsEnded = await endAllSessions(tx, user.id, 'password_reset');
     const tokensRetired = await repo.retireResetTokens(tx, user.id, now);
     await recordAudit(tx, whoFor(user, meta), {

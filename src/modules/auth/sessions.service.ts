@@ -14,6 +14,7 @@ export type RevocationReason =
   | 'password_reset'
   | 'role_changed'
   | 'deactivated'
+  | 'mfa_reset'
   | 'refresh_reuse';
 
 /**

@@ -4,7 +4,7 @@ import type { UserRow } from '../../db/schema/users.js';
 import { AppError } from '../../lib/errors.js';
 import { recordAudit, type AuditEvent } from '../audit/audit.service.js';
 import * as lockout from '../users/lockout.service.js';
-import * as users from '../users/users.service.js';
+import * as credentials from '../users/credentials.service.js';
 import { whoAt } from './auth.audit.js';
 import type { TokenPair } from './auth.schemas.js';
 import { openSession } from './token-pair.js';
@@ -21,7 +21,13 @@ export function invalidCredentials(): AppError {
 export type SignInStep = 'auth.login' | 'auth.mfa_verify';
 
 export type FailureReason =
-  'unknown_account' | 'bad_password' | 'inactive' | 'locked' | 'bad_code' | 'invalid_mfa_token';
+  | 'unknown_account'
+  | 'bad_password'
+  | 'inactive'
+  | 'locked'
+  | 'mfa_off'
+  | 'bad_code'
+  | 'invalid_mfa_token';
 
 /**
  * Records a refused sign-in step. When `user` is given and the failure was a wrong secret
@@ -75,7 +81,12 @@ export async function signIn(
   meta: RequestMeta,
   event: { action: SignInStep; details?: AuditEvent['details']; rehashed?: string | undefined },
 ): Promise<TokenPair | null> {
-  if (!(await users.recordLogin({ ...ctx, db: tx }, user.id, event.rehashed))) return null;
+  // The upgraded hash replaces the one the password was verified against, and nothing newer.
+  const rehash =
+    event.rehashed === undefined
+      ? undefined
+      : { hashed: event.rehashed, verifiedHash: user.hashedPassword };
+  if (!(await credentials.recordLogin({ ...ctx, db: tx }, user.id, rehash))) return null;
   const { sessionId, pair } = await openSession(ctx, tx, user, meta);
   await recordAudit(tx, whoAt(meta, user), {
     action: event.action,

@@ -8,7 +8,7 @@ import * as repo from './users.repository.js';
 
 /**
  * Login lockout (SECURITY.md): the counters live on the account; the auth module counts failures
- * through here and admins release locks. Successful logins clear them (users.service recordLogin).
+ * through here and admins release locks. Successful logins clear them (credentials.service recordLogin).
  */
 
 /** True while a lockout holds at `now`. */

@@ -66,27 +66,46 @@ function notLocked(at: Date) {
  * failure counters, but only while the account is not locked (checked in the same statement, so
  * a lock taken by a parallel failure wins). Returns false when a lock holds.
  */
-export async function recordLogin(
-  db: DbOrTx,
-  id: string,
-  at: Date,
-  rehashedPassword?: string,
-): Promise<boolean> {
+export async function recordLogin(db: DbOrTx, id: string, at: Date): Promise<boolean> {
   const rows = await db
     .update(users)
-    .set({
-      lastLoginAt: at,
-      ...noFailures,
-      ...(rehashedPassword === undefined ? {} : { hashedPassword: rehashedPassword }),
-    })
+    .set({ lastLoginAt: at, ...noFailures })
     .where(and(eq(users.id, id), notLocked(at)))
     .returning({ id: users.id });
   return rows.length === 1;
 }
 
-/** Stores an upgraded hash of the same password (legacy bcrypt found at an MFA login's first step). */
-export async function upgradePasswordHash(db: DbOrTx, id: string, hashed: string): Promise<void> {
-  await db.update(users).set({ hashedPassword: hashed }).where(eq(users.id, id));
+/**
+ * Row-locks the account for the rest of the transaction, provided no lockout holds at `at`
+ * (the WHERE is re-checked after any competing update commits, so a parallel failure's lock is
+ * seen). False when locked (or unknown). Used where a login step writes without recordLogin.
+ */
+export async function holdUnlocked(db: DbOrTx, id: string, at: Date): Promise<boolean> {
+  const rows = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.id, id), notLocked(at)))
+    .for('update');
+  return rows.length === 1;
+}
+
+/**
+ * Stores an upgraded hash of the same password (legacy bcrypt found at login), but only while
+ * the stored hash is still the one that was verified: a password changed or reset meanwhile is
+ * never overwritten with a re-hash of the old one. False when the hash changed (nothing written).
+ */
+export async function upgradePasswordHash(
+  db: DbOrTx,
+  id: string,
+  hashed: string,
+  verifiedHash: string,
+): Promise<boolean> {
+  const rows = await db
+    .update(users)
+    .set({ hashedPassword: hashed })
+    .where(and(eq(users.id, id), eq(users.hashedPassword, verifiedHash)))
+    .returning({ id: users.id });
+  return rows.length === 1;
 }
 
 export interface LockoutPolicy {

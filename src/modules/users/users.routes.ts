@@ -16,6 +16,7 @@ import {
   UpdateUserBody,
   UserPage,
 } from './users.schemas.js';
+import { resetUserMfa } from '../auth/mfa.service.js';
 import { unlockUser } from './lockout.service.js';
 import * as users from './users.service.js';
 
@@ -167,6 +168,24 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
     },
     async (request, reply) => {
       await unlockUser(ctx, actorOf(request), request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/admin/users/:id/mfa/reset',
+    {
+      config: { access: 'users.manage' },
+      schema: {
+        tags: ['admin'],
+        summary:
+          'Turn off a user’s two-factor authentication (lost or hijacked authenticator); ends their sessions',
+        params: IdParams,
+        response: { 204: Type.Null(), 404: Type.Ref('Problem') },
+      },
+    },
+    async (request, reply) => {
+      await resetUserMfa(ctx, actorOf(request), request.params.id);
       return reply.status(204).send(null);
     },
   );

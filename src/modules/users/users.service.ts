@@ -8,7 +8,9 @@ import { checkIfMatch } from '../../lib/etag.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import type { Principal } from '../../lib/permissions.js';
-import { recordAudit, whoOf } from '../audit/audit.service.js';
+import { auditedChange, recordAudit, whoOf } from '../audit/audit.service.js';
+import { endChallenges } from '../auth/mfa.repository.js';
+import { retireResetTokens } from '../auth/password-reset.repository.js';
 import { hashPassword, isCommonPassword, verifyPassword } from '../auth/passwords.js';
 import { endAllSessions } from '../auth/sessions.service.js';
 import { toPublicProfile, toUserDto } from './users.mapper.js';
@@ -115,6 +117,13 @@ export async function updateMe(ctx: AppContext, actor: Principal, input: UpdateM
         ? { ok: false }
         : await verifyPassword(current.hashedPassword, input.current_password);
     if (!check.ok) {
+      // The email is the recovery channel: a refused attempt to change it is worth a row.
+      await recordAudit(ctx.db, whoOf(actor), {
+        ...userResource(actor.userId),
+        action: 'user.update',
+        outcome: 'failure',
+        details: { fields: 'email', reason: 'bad_password' },
+      });
       throw new AppError('validation_failed', 'Changing the email needs your current password', {
         errors: [{ field: 'body.current_password', message: 'missing or incorrect' }],
       });
@@ -124,7 +133,21 @@ export async function updateMe(ctx: AppContext, actor: Principal, input: UpdateM
   if (input.full_name !== undefined) changes.fullName = input.full_name;
   if (input.email !== undefined) changes.email = input.email;
   if (input.username !== undefined) changes.username = input.username;
-  return toUserDto(await applyUpdate(ctx, actor.userId, changes));
+  const fields = Object.keys(input)
+    .filter((field) => field !== 'current_password')
+    .sort()
+    .join(',');
+  const row = await auditedChange(
+    ctx,
+    whoOf(actor),
+    (tx) => applyUpdate({ ...ctx, db: tx }, actor.userId, changes),
+    () => ({
+      ...userResource(actor.userId),
+      action: 'user.update',
+      details: { fields, self: true },
+    }),
+  );
+  return toUserDto(row);
 }
 
 async function applyUpdate(
@@ -215,6 +238,11 @@ export async function updateUser(
   const row = await ctx.db.transaction(async (tx) => {
     const updated = await applyUpdate({ ...ctx, db: tx }, id, changes, current.version);
     if (ended !== null) await endAllSessions(tx, id, ended);
+    if (input.password !== undefined) {
+      // The old password's pending MFA steps and emailed reset links die with it.
+      await endChallenges(tx, id, ctx.clock.now());
+      await retireResetTokens(tx, id, ctx.clock.now());
+    }
     await recordAudit(tx, whoOf(actor), {
       action: 'user.update',
       ...userResource(id),
@@ -287,41 +315,5 @@ export async function assertActiveDoctor(
   if (await isActiveDoctor(ctx, id)) return;
   throw new AppError('unprocessable', `${field} is not an active doctor`, {
     errors: [{ field: `body.${field}`, message: 'not an active doctor' }],
-  });
-}
-
-/**
- * A completed login: clears the failure counters (and stores an upgraded hash). False when a
- * lockout holds, checked in the same statement so a parallel failure's lock is never overwritten.
- */
-export async function recordLogin(
-  ctx: AppContext,
-  id: string,
-  rehashed?: string,
-): Promise<boolean> {
-  return repo.recordLogin(ctx.db, id, ctx.clock.now(), rehashed);
-}
-
-export async function upgradePasswordHash(ctx: AppContext, id: string, hashed: string) {
-  await repo.upgradePasswordHash(ctx.db, id, hashed);
-}
-
-/**
- * Stores a new password hash. `clearLockout` (password reset) also forgets failed logins and
- * lockouts: whoever proved control of the account's email should not stay locked out.
- */
-export async function setPassword(
-  ctx: AppContext,
-  id: string,
-  hashedPassword: string,
-  options: { clearLockout?: boolean } = {},
-): Promise<void> {
-  const lockout = options.clearLockout
-    ? { failedLoginCount: 0, failedLoginWindowStart: null, lockedUntil: null, lockoutCount: 0 }
-    : {};
-  await repo.updateUser(ctx.db, id, {
-    hashedPassword,
-    passwordChangedAt: ctx.clock.now(),
-    ...lockout,
   });
 }

@@ -1,0 +1,60 @@
+import type { AppContext } from '../../context.js';
+import { endChallenges } from '../auth/mfa.repository.js';
+import * as repo from './users.repository.js';
+
+/**
+ * Credentials bookkeeping for the auth module: completed logins, hash upgrades, the row lock of
+ * an MFA first step and new passwords. Kept apart from account administration (users.service).
+ */
+
+/** A legacy hash to replace: the new hash, and the stored one that the password was checked against. */
+export interface Rehash {
+  hashed: string;
+  verifiedHash: string;
+}
+
+/**
+ * A completed login: clears the failure counters (and stores an upgraded hash). False when a
+ * lockout holds, checked in the same statement so a parallel failure's lock is never overwritten.
+ * The upgraded hash is written only if the stored hash is still the verified one (a concurrent
+ * password change or reset wins); call it inside a transaction so both writes commit together.
+ */
+export async function recordLogin(ctx: AppContext, id: string, rehash?: Rehash): Promise<boolean> {
+  if (!(await repo.recordLogin(ctx.db, id, ctx.clock.now()))) return false;
+  if (rehash !== undefined)
+    await repo.upgradePasswordHash(ctx.db, id, rehash.hashed, rehash.verifiedHash);
+  return true;
+}
+
+/** Upgrades a legacy hash unless the password changed since it was verified (false then). */
+export function upgradePasswordHash(ctx: AppContext, id: string, rehash: Rehash): Promise<boolean> {
+  return repo.upgradePasswordHash(ctx.db, id, rehash.hashed, rehash.verifiedHash);
+}
+
+/** Row-locks the account in the caller's transaction unless a lockout holds (false then). */
+export function holdUnlocked(ctx: AppContext, id: string): Promise<boolean> {
+  return repo.holdUnlocked(ctx.db, id, ctx.clock.now());
+}
+
+/**
+ * Stores a new password hash and ends the user's pending MFA second steps (an mfa_token proves
+ * the old password). `clearLockout` (password reset) also forgets failed logins and lockouts:
+ * whoever proved control of the account's email should not stay locked out. Call it in the
+ * transaction that also ends the sessions.
+ */
+export async function setPassword(
+  ctx: AppContext,
+  id: string,
+  hashedPassword: string,
+  options: { clearLockout?: boolean } = {},
+): Promise<void> {
+  const lockout = options.clearLockout
+    ? { failedLoginCount: 0, failedLoginWindowStart: null, lockedUntil: null, lockoutCount: 0 }
+    : {};
+  await repo.updateUser(ctx.db, id, {
+    hashedPassword,
+    passwordChangedAt: ctx.clock.now(),
+    ...lockout,
+  });
+  await endChallenges(ctx.db, id, ctx.clock.now());
+}
