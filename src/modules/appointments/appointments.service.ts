@@ -9,7 +9,13 @@ import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { parseOptionalTimestamp, parseTimestamp } from '../../lib/timestamps.js';
 import type { Principal } from '../../lib/permissions.js';
 import type { AuditAction } from '../audit/audit.actions.js';
-import { auditedChange, recordAudit, whoOf, type AuditEvent } from '../audit/audit.service.js';
+import {
+  auditedChange,
+  patientRecordEvent,
+  recordAudit,
+  whoOf,
+  type AuditEvent,
+} from '../audit/audit.service.js';
 import { loadPatient } from '../patients/patients.service.js';
 import { assertActiveDoctor, isActiveDoctor } from '../users/users.service.js';
 import * as repo from './appointments.repository.js';
@@ -48,13 +54,7 @@ export function appointmentEvent(
   row: AppointmentRow,
   details?: AuditEvent['details'],
 ): AuditEvent {
-  return {
-    action,
-    resourceType: 'appointment',
-    resourceId: row.id,
-    patientId: row.patientId,
-    ...(details === undefined ? {} : { details }),
-  };
+  return patientRecordEvent(action, 'appointment', row, details);
 }
 
 /** Doctors may change only their own appointments ("rw own; r all"). */

@@ -81,6 +81,22 @@ export async function auditedChange<T>(
   });
 }
 
+/** The event of an action on one record that belongs to a patient (appointment, prescription). */
+export function patientRecordEvent(
+  action: AuditAction,
+  resourceType: string,
+  row: { id: string; patientId: string },
+  details?: AuditEvent['details'],
+): AuditEvent {
+  return {
+    action,
+    resourceType,
+    resourceId: row.id,
+    patientId: row.patientId,
+    ...(details === undefined ? {} : { details }),
+  };
+}
+
 /** The audit row of an authenticated caller. */
 export function whoOf(actor: Principal): AuditWho {
   return { userId: actor.userId, role: actor.role, requestId: actor.requestId, ip: actor.ip };

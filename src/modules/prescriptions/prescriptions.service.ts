@@ -8,7 +8,13 @@ import { decodeCursor, toPage } from '../../lib/pagination.js';
 import type { Principal } from '../../lib/permissions.js';
 import { loadAppointment } from '../appointments/appointments.service.js';
 import type { AuditAction } from '../audit/audit.actions.js';
-import { auditedChange, recordAudit, whoOf, type AuditEvent } from '../audit/audit.service.js';
+import {
+  auditedChange,
+  patientRecordEvent,
+  recordAudit,
+  whoOf,
+  type AuditEvent,
+} from '../audit/audit.service.js';
 import { loadPatient } from '../patients/patients.service.js';
 import { allergyWarnings } from './allergy-check.js';
 import * as repo from './prescriptions.repository.js';
@@ -48,13 +54,7 @@ export function prescriptionEvent(
   row: PrescriptionRow,
   details?: AuditEvent['details'],
 ): AuditEvent {
-  return {
-    action,
-    resourceType: 'prescription',
-    resourceId: row.id,
-    patientId: row.patientId,
-    ...(details === undefined ? {} : { details }),
-  };
+  return patientRecordEvent(action, 'prescription', row, details);
 }
 
 /**
