@@ -23,6 +23,11 @@ import { createTokenSigner } from './modules/auth/tokens.js';
 import { healthRoutes, type Lifecycle } from './modules/health/health.routes.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
+import { adminRoutes } from './modules/admin/admin.routes.js';
+import { PromptSchema } from './modules/prompts/prompts.schemas.js';
+import { promptsRoutes } from './modules/prompts/prompts.routes.js';
+import { StatusCheckSchema } from './modules/status/status.schemas.js';
+import { statusRoutes } from './modules/status/status.routes.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorsPlugin, rawProblemHandler } from './plugins/errors.js';
 import { openapiPlugin } from './plugins/openapi.js';
@@ -86,6 +91,8 @@ export async function buildApp(
     PatientSchema,
     AppointmentSchema,
     PrescriptionSchema,
+    PromptSchema,
+    StatusCheckSchema,
   ]) {
     app.addSchema(schema);
   }
@@ -155,6 +162,9 @@ export async function buildApp(
         await api.register(appointmentsRoutes, { ctx });
         await api.register(prescriptionsRoutes, { ctx });
         await api.register(auditRoutes, { ctx });
+        await api.register(adminRoutes, { ctx });
+        await api.register(promptsRoutes, { ctx });
+        await api.register(statusRoutes, { ctx });
       },
       { prefix: '/api/v1' },
     );

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type { AppContext } from './context.js';
 import { jobDatabaseOptions, openDatabase } from './db/client.js';
@@ -25,6 +27,8 @@ Commands:
                                            and prescriptions
   create-admin --email E --password P [--username U] [--full-name N]
                                            create an admin account
+  openapi                                  print the OpenAPI document (JSON) and exit; needs no
+                                           configuration and touches no database
 `;
 
 function printAccounts(accounts: SeededAccount[], noneMessage: string): void {
@@ -67,8 +71,33 @@ async function withContext<T>(config: Config, run: (ctx: AppContext) => Promise<
   }
 }
 
+/**
+ * The API contract without a server or a real database: the app is built on a throw-away,
+ * unmigrated in-memory PGlite (never queried) from a fixed configuration, so the document is the
+ * same whatever the environment says, and DATABASE_URL or REDIS_URL are never contacted.
+ */
+async function printOpenApi(): Promise<number> {
+  const config = loadConfig({
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: 'memory://',
+    MIGRATE_ON_START: 'false',
+    RATE_LIMIT_ENABLED: 'false',
+    JWT_SECRET: randomBytes(48).toString('base64url'),
+  });
+  const app = await buildApp(config, { logger: false });
+  try {
+    process.stdout.write(JSON.stringify(app.swagger(), null, 2) + '\n');
+  } finally {
+    await app.close();
+  }
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command = 'serve', ...rest] = argv;
+  // Before loading the environment's configuration: the document does not depend on it.
+  if (command === 'openapi') return printOpenApi();
   const config = loadConfig();
   switch (command) {
     case 'serve':

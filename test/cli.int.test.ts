@@ -176,6 +176,27 @@ describe('medcore CLI', () => {
   );
 
   it(
+    'openapi prints the OpenAPI document as JSON without a configured database',
+    async () => {
+      // A DATABASE_URL that nothing listens on, and a bad PORT: the command needs neither.
+      const result = await run(
+        ['openapi'],
+        cliEnv(dataDir, { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', PORT: 'abc' }),
+      );
+      expect(result.code, describeRun(result)).toBe(0);
+      const doc = JSON.parse(result.stdout) as {
+        openapi: string;
+        paths: Record<string, unknown>;
+      };
+      expect(doc.openapi).toBe('3.1.0');
+      expect(Object.keys(doc.paths)).toContain('/api/v1/patients');
+      expect(Object.keys(doc.paths)).toContain('/api/v1/admin/stats');
+      expect(result.stderr).toBe('');
+    },
+    TIMEOUT,
+  );
+
+  it(
     'an invalid PORT exits 1 with a message naming PORT',
     async () => {
       const result = await run(['migrate'], cliEnv(dataDir, { PORT: 'abc' }));

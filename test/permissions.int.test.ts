@@ -3,10 +3,11 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../src/db/schema/users.js';
-import { permissionTable, type Access } from '../src/lib/permissions.js';
+import { can, permissionTable, type Access } from '../src/lib/permissions.js';
 import { bookAppointment } from '../src/modules/appointments/appointments.service.js';
 import { createPatient } from '../src/modules/patients/patients.service.js';
 import { prescribe } from '../src/modules/prescriptions/prescriptions.service.js';
+import { createPrompt } from '../src/modules/prompts/prompts.service.js';
 import { createAccount } from '../src/modules/users/users.service.js';
 import {
   bearer,
@@ -99,6 +100,17 @@ async function newPrescription(app: FastifyInstance, caller: TestUser): Promise<
     { patient_id: await newPatient(app), medication: 'Metformin', dosage: '1', frequency: 'daily' },
   );
   return created.id;
+}
+
+/** A prompt owned by the caller (only the owner changes one); a random id for roles without prompts. */
+async function ownPrompt(app: FastifyInstance, caller: TestUser): Promise<Sample> {
+  if (!can(caller.role, 'prompts.own')) return { params: { id: randomUUID() } };
+  const created = await createPrompt(
+    app.ctx,
+    { userId: caller.id, role: caller.role, sessionId: randomUUID() },
+    { content: 'Written during the access walk.' },
+  );
+  return { params: { id: created.id } };
 }
 
 /** "METHOD /path" (OpenAPI path syntax) -> declared access. Keep in step with the routes. */
@@ -271,6 +283,8 @@ const routeTable: Record<string, RouteCase> = {
   },
   'GET /api/v1/admin/audit': { access: 'audit.read', allowedStatus: 200 },
   'GET /api/v1/admin/audit/verify': { access: 'audit.read', allowedStatus: 200 },
+  'GET /api/v1/admin/stats': { access: 'admin.stats', allowedStatus: 200 },
+  'GET /api/v1/admin/system': { access: 'admin.stats', allowedStatus: 200 },
   'GET /api/v1/patients/{id}/notes': {
     access: 'visit_notes.manage',
     allowedStatus: 200,
@@ -408,6 +422,36 @@ const routeTable: Record<string, RouteCase> = {
     access: 'prescriptions.read',
     allowedStatus: 200,
     sample: async (app) => ({ params: { id: await newPatient(app) } }),
+  },
+  'GET /api/v1/prompts': { access: 'prompts.own', allowedStatus: 200 },
+  'POST /api/v1/prompts': {
+    access: 'prompts.own',
+    allowedStatus: 201,
+    sample: () => ({ payload: { content: 'What is the usual adult dose of amoxicillin?' } }),
+  },
+  'GET /api/v1/prompts/{id}': {
+    access: 'prompts.own',
+    allowedStatus: 200,
+    sample: ownPrompt,
+  },
+  'PATCH /api/v1/prompts/{id}': {
+    access: 'prompts.own',
+    allowedStatus: 200,
+    sample: async (app, caller) => ({
+      ...(await ownPrompt(app, caller)),
+      payload: { content: 'Edited during the walk.' },
+    }),
+  },
+  'DELETE /api/v1/prompts/{id}': {
+    access: 'prompts.own',
+    allowedStatus: 204,
+    sample: ownPrompt,
+  },
+  'GET /api/v1/status': { access: 'status.read', allowedStatus: 200 },
+  'POST /api/v1/status': {
+    access: 'status.write',
+    allowedStatus: 201,
+    sample: () => ({ payload: { client_name: 'walk-client' } }),
   },
 };
 

@@ -28,12 +28,22 @@ export const permissionTable = {
   'prescriptions.read': ['admin', 'doctor', 'nurse'],
   /** Who viewed or changed a patient's record: admins, and the assigned doctor (service check). */
   'patients.access_log.read': ['admin', 'doctor'],
-  /** The audit trail, its verification and system figures. */
+  /** The audit trail and its verification. */
   'audit.read': ['admin'],
+  /** Practice counts and system figures (admin dashboard). */
+  'admin.stats': ['admin'],
   /** Prescribe: doctors only. */
   'prescriptions.create': ['doctor'],
   /** Edit, cancel, complete: the prescriber (a doctor) or an admin (checked in the service). */
   'prescriptions.write': ['admin', 'doctor'],
+  /** Status checks: read (guests included). */
+  'status.read': ['admin', 'doctor', 'nurse', 'receptionist', 'user', 'guest'],
+  /** Status checks: record one (every role but guest). */
+  'status.write': ['admin', 'doctor', 'nurse', 'receptionist', 'user'],
+  /** The caller's own assistant prompts: create, read, edit, delete (guests have none). */
+  'prompts.own': ['admin', 'doctor', 'nurse', 'receptionist', 'user'],
+  /** Read every user's prompts (`?all=true` / `?user_id=`, and any prompt by id). */
+  'prompts.read_all': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissionTable;

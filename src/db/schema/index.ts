@@ -5,3 +5,5 @@ export * from './appointments.js';
 export * from './prescriptions.js';
 export * from './security.js';
 export * from './audit.js';
+export * from './prompts.js';
+export * from './status.js';

@@ -2,13 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { Type } from 'typebox';
 import type { Database } from '../../db/client.js';
-import { rootDir } from '../../db/paths.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-
-const version = (
-  JSON.parse(readFileSync(join(rootDir, 'package.json'), 'utf8')) as { version: string }
-).version;
+import { appVersion as version } from '../../lib/version.js';
 
 export interface Lifecycle {
   shuttingDown: boolean;

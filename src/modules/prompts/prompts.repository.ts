@@ -1,0 +1,58 @@
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.js';
+import { prompts, type PromptRow } from '../../db/schema/prompts.js';
+
+type NewPrompt = typeof prompts.$inferInsert;
+
+export async function insertPrompt(db: DbOrTx, row: NewPrompt): Promise<PromptRow> {
+  const [created] = await db.insert(prompts).values(row).returning();
+  if (!created) throw new Error('insert returned no row');
+  return created;
+}
+
+export async function findPrompt(db: DbOrTx, id: string): Promise<PromptRow | undefined> {
+  const [row] = await db.select().from(prompts).where(eq(prompts.id, id)).limit(1);
+  return row;
+}
+
+/** Applies only at the expected version (optimistic concurrency); undefined when it moved on. */
+export async function updatePrompt(
+  db: DbOrTx,
+  id: string,
+  version: number,
+  changes: Partial<NewPrompt>,
+): Promise<PromptRow | undefined> {
+  const [row] = await db
+    .update(prompts)
+    .set({ ...changes, version: sql`${prompts.version} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(prompts.id, id), eq(prompts.version, version)))
+    .returning();
+  return row;
+}
+
+/** Hard delete at the expected version; false when the row moved on or is gone. */
+export async function deletePrompt(db: DbOrTx, id: string, version: number): Promise<boolean> {
+  const deleted = await db
+    .delete(prompts)
+    .where(and(eq(prompts.id, id), eq(prompts.version, version)))
+    .returning({ id: prompts.id });
+  return deleted.length > 0;
+}
+
+/** Newest first (UUIDv7 ids are creation-ordered); limit+1 rows so the caller can page. */
+export async function listPrompts(
+  db: DbOrTx,
+  filter: { userId?: string | undefined; beforeId?: string | undefined; limit: number },
+): Promise<PromptRow[]> {
+  return db
+    .select()
+    .from(prompts)
+    .where(
+      and(
+        filter.userId === undefined ? undefined : eq(prompts.userId, filter.userId),
+        filter.beforeId === undefined ? undefined : lt(prompts.id, filter.beforeId),
+      ),
+    )
+    .orderBy(desc(prompts.id))
+    .limit(filter.limit + 1);
+}

@@ -1,0 +1,118 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { AppContext } from '../../context.js';
+import { IdParams } from '../../lib/schema.js';
+import { actorOf } from '../../plugins/auth.js';
+import { sendCreated, sendTagged } from '../../plugins/reply.js';
+import { IfMatchHeaders } from '../users/users.schemas.js';
+import {
+  CreatePromptBody,
+  ListPromptsQuery,
+  PromptPage,
+  UpdatePromptBody,
+} from './prompts.schemas.js';
+import * as prompts from './prompts.service.js';
+
+const tags = ['prompts'];
+const PromptRef = Type.Ref('Prompt');
+const Problem = Type.Ref('Problem');
+
+export const promptsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, opts) => {
+  const { ctx } = opts;
+
+  app.get(
+    '/prompts',
+    {
+      config: { access: 'prompts.own' },
+      schema: {
+        tags,
+        summary: "Own prompts, newest first (admins: `user_id=` or `all=true` for others')",
+        querystring: ListPromptsQuery,
+        response: { 200: PromptPage },
+      },
+    },
+    async (request) => prompts.listPrompts(ctx, actorOf(request), request.query),
+  );
+
+  app.post(
+    '/prompts',
+    {
+      config: { access: 'prompts.own' },
+      schema: {
+        tags,
+        summary: 'Log a prompt (stored `pending`: response generation is not configured yet)',
+        body: CreatePromptBody,
+        response: { 201: PromptRef },
+      },
+    },
+    async (request, reply) => {
+      const created = await prompts.createPrompt(ctx, actorOf(request), request.body);
+      return sendCreated(reply, '/api/v1/prompts', created);
+    },
+  );
+
+  app.get(
+    '/prompts/:id',
+    {
+      config: { access: 'prompts.own' },
+      schema: {
+        tags,
+        summary: 'Read a prompt (the owner; admins any)',
+        params: IdParams,
+        response: { 200: PromptRef, 404: Problem },
+      },
+    },
+    async (request, reply) => {
+      const found = await prompts.getPrompt(ctx, actorOf(request), request.params.id);
+      return sendTagged(reply, found);
+    },
+  );
+
+  app.patch(
+    '/prompts/:id',
+    {
+      config: { access: 'prompts.own' },
+      schema: {
+        tags,
+        summary: 'Edit own prompt text (clears the response; `pending` again)',
+        params: IdParams,
+        headers: IfMatchHeaders,
+        body: UpdatePromptBody,
+        response: { 200: PromptRef, 404: Problem, 412: Problem },
+      },
+    },
+    async (request, reply) => {
+      const updated = await prompts.updatePrompt(
+        ctx,
+        actorOf(request),
+        request.params.id,
+        request.body,
+        request.headers['if-match'],
+      );
+      return sendTagged(reply, updated);
+    },
+  );
+
+  app.delete(
+    '/prompts/:id',
+    {
+      config: { access: 'prompts.own' },
+      schema: {
+        tags,
+        summary: 'Delete own prompt (hard delete: nothing of it is kept)',
+        params: IdParams,
+        headers: IfMatchHeaders,
+        response: { 204: Type.Null(), 404: Problem, 412: Problem },
+      },
+    },
+    async (request, reply) => {
+      await prompts.deletePrompt(
+        ctx,
+        actorOf(request),
+        request.params.id,
+        request.headers['if-match'],
+      );
+      return reply.status(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,162 @@
+import type { AppContext } from '../../context.js';
+import type { PromptRow } from '../../db/schema/prompts.js';
+import { requirePermission } from '../../lib/access.js';
+import { AppError } from '../../lib/errors.js';
+import { checkIfMatch } from '../../lib/etag.js';
+import { isUuid, newId } from '../../lib/ids.js';
+import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { can, type Principal } from '../../lib/permissions.js';
+import * as repo from './prompts.repository.js';
+import type {
+  CreatePromptInput,
+  ListPromptsQueryInput,
+  PromptDto,
+  UpdatePromptInput,
+} from './prompts.schemas.js';
+
+/*
+ * The assistant log. Prompts are the caller's own notes to an assistant, not patient records, so
+ * they are not written to the audit trail; they may still hold patient details, so their content
+ * is never logged (request bodies are not logged, and database errors drop bound values).
+ *
+ * Generation is a later step of issue 6: no OpenAI-compatible endpoint is configured yet, so a
+ * prompt is stored `pending` with a null response. The model, token and latency fields are there
+ * for the generator to fill in.
+ */
+
+export function toPromptDto(row: PromptRow): PromptDto {
+  return {
+    id: row.id,
+    user_id: row.userId,
+    content: row.content,
+    response: row.response,
+    status: row.status,
+    model: row.model,
+    prompt_tokens: row.promptTokens,
+    completion_tokens: row.completionTokens,
+    latency_ms: row.latencyMs,
+    error: row.error,
+    version: row.version,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+/** Whitespace-only text passes the schema's pattern but says nothing: a 400. */
+function requireVisibleText(content: string): void {
+  if (content.trim() === '') {
+    throw new AppError('validation_failed', 'The prompt is blank', {
+      errors: [{ field: 'body.content', message: 'must contain a visible character' }],
+    });
+  }
+}
+
+/** Logs a new prompt for the caller; it stays `pending` until a generator exists. */
+export async function createPrompt(
+  ctx: AppContext,
+  actor: Principal,
+  input: CreatePromptInput,
+): Promise<PromptDto> {
+  requirePermission(actor, 'prompts.own');
+  requireVisibleText(input.content);
+  const row = await repo.insertPrompt(ctx.db, {
+    id: newId(),
+    userId: actor.userId,
+    content: input.content,
+  });
+  return toPromptDto(row);
+}
+
+/**
+ * A prompt the caller may read: their own, or any one for a role that reads all. Anyone else's
+ * is a 404, so ids of other users' prompts cannot be probed.
+ */
+async function loadReadable(ctx: AppContext, actor: Principal, id: string): Promise<PromptRow> {
+  const row = await repo.findPrompt(ctx.db, id);
+  if (!row || (row.userId !== actor.userId && !can(actor.role, 'prompts.read_all'))) {
+    throw new AppError('not_found', 'No such prompt');
+  }
+  return row;
+}
+
+/** Only the owner changes a prompt; an admin who may see it gets 403, anyone else 404. */
+async function loadOwn(ctx: AppContext, actor: Principal, id: string): Promise<PromptRow> {
+  const row = await loadReadable(ctx, actor, id);
+  if (row.userId !== actor.userId) {
+    throw new AppError('forbidden', 'Only the owner may change or delete a prompt');
+  }
+  return row;
+}
+
+export async function getPrompt(ctx: AppContext, actor: Principal, id: string) {
+  requirePermission(actor, 'prompts.own');
+  return toPromptDto(await loadReadable(ctx, actor, id));
+}
+
+/**
+ * The owner edits the text. The old response answered the old text, so it is cleared and the
+ * prompt is `pending` again.
+ */
+export async function updatePrompt(
+  ctx: AppContext,
+  actor: Principal,
+  id: string,
+  input: UpdatePromptInput,
+  ifMatch: string | undefined,
+): Promise<PromptDto> {
+  requirePermission(actor, 'prompts.own');
+  requireVisibleText(input.content);
+  const current = await loadOwn(ctx, actor, id);
+  checkIfMatch(ifMatch, current.version);
+  const row = await repo.updatePrompt(ctx.db, id, current.version, {
+    content: input.content,
+    response: null,
+    status: 'pending',
+    model: null,
+    promptTokens: null,
+    completionTokens: null,
+    latencyMs: null,
+    error: null,
+  });
+  if (!row) throw new AppError('precondition_failed', 'The prompt changed since you read it');
+  return toPromptDto(row);
+}
+
+/**
+ * The owner deletes a prompt. The delete is hard: a prompt is personal and may hold patient
+ * details, so nothing of it is kept (it is not part of the audited record).
+ */
+export async function deletePrompt(
+  ctx: AppContext,
+  actor: Principal,
+  id: string,
+  ifMatch: string | undefined,
+): Promise<void> {
+  requirePermission(actor, 'prompts.own');
+  const current = await loadOwn(ctx, actor, id);
+  checkIfMatch(ifMatch, current.version);
+  if (!(await repo.deletePrompt(ctx.db, id, current.version))) {
+    throw new AppError('precondition_failed', 'The prompt changed since you read it');
+  }
+}
+
+/**
+ * The caller's prompts, newest first. `user_id` (someone else's) or `all=true` read other
+ * users' prompts and need `prompts.read_all` (403 otherwise, never silently narrowed).
+ */
+export async function listPrompts(ctx: AppContext, actor: Principal, query: ListPromptsQueryInput) {
+  requirePermission(actor, 'prompts.own');
+  if (query.all === true && query.user_id !== undefined) {
+    throw new AppError('validation_failed', 'Give either user_id or all=true, not both', {
+      errors: [{ field: 'query.all', message: 'cannot be combined with user_id' }],
+    });
+  }
+  const everyone = query.all === true;
+  const userId = everyone ? undefined : (query.user_id ?? actor.userId);
+  if (everyone || userId !== actor.userId) requirePermission(actor, 'prompts.read_all');
+  const limit = query.limit ?? 20;
+  const before = decodeCursor(query.cursor, ['id'], { id: isUuid });
+  const rows = await repo.listPrompts(ctx.db, { userId, beforeId: before?.id, limit });
+  const page = toPage(rows, limit, (row) => ({ id: row.id }));
+  return { items: page.items.map(toPromptDto), next_cursor: page.next_cursor };
+}

@@ -1,0 +1,45 @@
+import type { AppContext } from '../../context.js';
+import type { StatusCheckRow } from '../../db/schema/status.js';
+import { requirePermission } from '../../lib/access.js';
+import { isUuid, newId } from '../../lib/ids.js';
+import { decodeCursor, toPage } from '../../lib/pagination.js';
+import type { Principal } from '../../lib/permissions.js';
+import * as repo from './status.repository.js';
+import type {
+  CreateStatusCheckInput,
+  ListStatusChecksQueryInput,
+  StatusCheckDto,
+} from './status.schemas.js';
+
+export function toStatusCheckDto(row: StatusCheckRow): StatusCheckDto {
+  return { id: row.id, client_name: row.clientName, timestamp: row.timestamp.toISOString() };
+}
+
+/** Records a client's status check (every role but guest). Not patient data: not audited. */
+export async function recordStatusCheck(
+  ctx: AppContext,
+  actor: Principal,
+  input: CreateStatusCheckInput,
+): Promise<StatusCheckDto> {
+  requirePermission(actor, 'status.write');
+  const row = await repo.insertStatusCheck(ctx.db, {
+    id: newId(),
+    clientName: input.client_name,
+    timestamp: ctx.clock.now(),
+  });
+  return toStatusCheckDto(row);
+}
+
+/** Status checks, newest first, keyset-paginated. */
+export async function listStatusChecks(
+  ctx: AppContext,
+  actor: Principal,
+  query: ListStatusChecksQueryInput,
+) {
+  requirePermission(actor, 'status.read');
+  const limit = query.limit ?? 20;
+  const before = decodeCursor(query.cursor, ['id'], { id: isUuid });
+  const rows = await repo.listStatusChecks(ctx.db, { beforeId: before?.id, limit });
+  const page = toPage(rows, limit, (row) => ({ id: row.id }));
+  return { items: page.items.map(toStatusCheckDto), next_cursor: page.next_cursor };
+}
