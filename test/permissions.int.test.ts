@@ -235,6 +235,11 @@ const routeTable: Record<string, RouteCase> = {
   'GET /api/v1/patients/groups': { access: 'patients.manage', allowedStatus: 200 },
   'GET /api/v1/patients/stats': { access: 'patients.manage', allowedStatus: 200 },
   'GET /api/v1/patients/export.csv': { access: 'patients.manage', allowedStatus: 200 },
+  'GET /api/v1/patients/{id}/summary.pdf': {
+    access: 'patients.manage',
+    allowedStatus: 200,
+    sample: async (app) => ({ params: { id: await newPatient(app) } }),
+  },
   'GET /api/v1/patients/{id}': {
     access: 'patients.manage',
     allowedStatus: 200,
@@ -299,6 +304,7 @@ const routeTable: Record<string, RouteCase> = {
     }),
   },
   'GET /api/v1/appointments': { access: 'appointments.read', allowedStatus: 200 },
+  'GET /api/v1/appointments/export.csv': { access: 'appointments.read', allowedStatus: 200 },
   'POST /api/v1/appointments': {
     access: 'appointments.write',
     allowedStatus: 201,

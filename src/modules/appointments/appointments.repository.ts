@@ -1,10 +1,11 @@
-import { and, asc, eq, gt, inArray, lt, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import {
   appointments,
   type AppointmentRow,
   type AppointmentStatus,
 } from '../../db/schema/appointments.js';
+import { patients } from '../../db/schema/patients.js';
 
 export const activeStatuses: AppointmentStatus[] = ['scheduled', 'confirmed', 'checked_in'];
 
@@ -75,11 +76,8 @@ export interface AppointmentFilter {
   limit: number;
 }
 
-/** Sorted by start; `from`/`to` select appointments overlapping that range. */
-export async function listAppointments(
-  db: DbOrTx,
-  filter: AppointmentFilter,
-): Promise<AppointmentRow[]> {
+/** The WHERE of a list or export: filters plus the keyset position. */
+function filterConditions(filter: AppointmentFilter): SQL | undefined {
   const conditions: (SQL | undefined)[] = [];
   if (filter.doctorId !== undefined) conditions.push(eq(appointments.doctorId, filter.doctorId));
   if (filter.patientId !== undefined) conditions.push(eq(appointments.patientId, filter.patientId));
@@ -95,12 +93,63 @@ export async function listAppointments(
       ),
     );
   }
+  return and(...conditions);
+}
+
+/** Sorted by start; `from`/`to` select appointments overlapping that range. */
+export async function listAppointments(
+  db: DbOrTx,
+  filter: AppointmentFilter,
+): Promise<AppointmentRow[]> {
   return db
     .select()
     .from(appointments)
-    .where(and(...conditions))
+    .where(filterConditions(filter))
     .orderBy(asc(appointments.startsAt), asc(appointments.id))
     .limit(filter.limit + 1);
+}
+
+/** Like listAppointments, with each patient's MRN (for exports; deleted patients included). */
+export async function listAppointmentsWithMrn(
+  db: DbOrTx,
+  filter: AppointmentFilter,
+): Promise<{ appointment: AppointmentRow; mrn: string }[]> {
+  return db
+    .select({ appointment: appointments, mrn: patients.mrn })
+    .from(appointments)
+    .innerJoin(patients, eq(patients.id, appointments.patientId))
+    .where(filterConditions(filter))
+    .orderBy(asc(appointments.startsAt), asc(appointments.id))
+    .limit(filter.limit + 1);
+}
+
+/**
+ * One patient's appointments on one side of `now`: upcoming (soonest first, cancelled ones left
+ * out) or recent (latest first, every status).
+ */
+export async function listPatientAround(
+  db: DbOrTx,
+  patientId: string,
+  now: Date,
+  side: 'upcoming' | 'recent',
+  limit: number,
+): Promise<AppointmentRow[]> {
+  const upcoming = side === 'upcoming';
+  return db
+    .select()
+    .from(appointments)
+    .where(
+      and(
+        eq(appointments.patientId, patientId),
+        upcoming ? gte(appointments.startsAt, now) : lt(appointments.startsAt, now),
+        upcoming ? ne(appointments.status, 'cancelled') : undefined,
+      ),
+    )
+    .orderBy(
+      upcoming ? asc(appointments.startsAt) : desc(appointments.startsAt),
+      upcoming ? asc(appointments.id) : desc(appointments.id),
+    )
+    .limit(limit);
 }
 
 /** Active appointments of a doctor overlapping a window (for availability). */

@@ -5,6 +5,7 @@ import { IdParams, PageQuery, StrictObject } from '../../lib/schema.js';
 import { actorOf } from '../../plugins/auth.js';
 import { sendCreated, sendTagged } from '../../plugins/reply.js';
 import { IfMatchHeaders } from '../users/users.schemas.js';
+import { exportAppointmentsCsv } from './appointments.export.js';
 import { appointmentIcs } from './appointments.ics.js';
 import {
   AppointmentPage,
@@ -12,10 +13,13 @@ import {
   AvailabilitySchema,
   CancelBody,
   CreateAppointmentBody,
+  ExportAppointmentsQuery,
   ListAppointmentsQuery,
   UpdateAppointmentBody,
 } from './appointments.schemas.js';
 import * as appointments from './appointments.service.js';
+import * as availability from './availability.service.js';
+import * as patientAppointments from './patient-appointments.service.js';
 
 const tags = ['appointments'];
 const AppointmentRef = Type.Ref('Appointment');
@@ -55,6 +59,31 @@ export const appointmentsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> 
     async (request, reply) => {
       const booked = await appointments.bookAppointment(ctx, actorOf(request), request.body);
       return sendCreated(reply, '/api/v1/appointments', booked);
+    },
+  );
+
+  // A static segment: find-my-way matches it before the parametric /appointments/:id(.ics).
+  app.get(
+    '/appointments/export.csv',
+    {
+      config: { access: 'appointments.read' },
+      schema: {
+        tags,
+        summary: 'Streamed CSV of the appointments matching the list filters',
+        querystring: ExportAppointmentsQuery,
+        response: { 200: { content: { 'text/csv': { schema: Type.String() } } } },
+      },
+    },
+    async (request, reply) => {
+      const stream = await exportAppointmentsCsv(ctx, actorOf(request), request.query);
+      return (
+        reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', 'attachment; filename="appointments.csv"')
+          .header('cache-control', 'no-store')
+          // The schema documents the CSV text; the body itself is streamed, never buffered.
+          .send(stream as unknown as string)
+      );
     },
   );
 
@@ -184,7 +213,7 @@ export const appointmentsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> 
       },
     },
     async (request) =>
-      appointments.doctorAvailability(
+      availability.doctorAvailability(
         ctx,
         actorOf(request),
         request.params.id,
@@ -206,6 +235,11 @@ export const appointmentsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> 
       },
     },
     async (request) =>
-      appointments.listPatientAppointments(ctx, actorOf(request), request.params.id, request.query),
+      patientAppointments.listPatientAppointments(
+        ctx,
+        actorOf(request),
+        request.params.id,
+        request.query,
+      ),
   );
 };

@@ -65,6 +65,16 @@ export const ListAppointmentsQuery = StrictObject({
 });
 export type ListAppointmentsQueryInput = Static<typeof ListAppointmentsQuery>;
 
+/** The list filters without paging: an export walks every match. */
+export const ExportAppointmentsQuery = StrictObject({
+  doctor_id: Type.Optional(Uuid),
+  patient_id: Type.Optional(Uuid),
+  status: Type.Optional(StatusSchema),
+  from: Type.Optional(DateTime),
+  to: Type.Optional(DateTime),
+});
+export type ExportAppointmentsQueryInput = Static<typeof ExportAppointmentsQuery>;
+
 export const AppointmentPage = Page(Type.Ref('Appointment'));
 
 export const AvailabilityQuery = StrictObject({

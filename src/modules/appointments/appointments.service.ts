@@ -17,7 +17,7 @@ import {
   type AuditEvent,
 } from '../audit/audit.service.js';
 import { loadPatient } from '../patients/patients.service.js';
-import { assertActiveDoctor, isActiveDoctor } from '../users/users.service.js';
+import { assertActiveDoctor } from '../users/users.service.js';
 import * as repo from './appointments.repository.js';
 import type {
   AppointmentDto,
@@ -25,7 +25,6 @@ import type {
   ListAppointmentsQueryInput,
   UpdateAppointmentInput,
 } from './appointments.schemas.js';
-import { freeSlots, workingWindow } from './availability.js';
 
 const MAX_DAYS_AHEAD = 365;
 
@@ -290,48 +289,4 @@ export async function listAppointments(
     details: { count: page.items.length },
   });
   return { items: page.items.map(toAppointmentDto), next_cursor: page.next_cursor };
-}
-
-/** A patient's appointments (scoped list); unknown patient is 404. */
-export async function listPatientAppointments(
-  ctx: AppContext,
-  actor: Principal,
-  patientId: string,
-  query: { limit?: number; cursor?: string },
-) {
-  requirePermission(actor, 'appointments.read');
-  await loadPatient(ctx, patientId);
-  return listAppointments(ctx, actor, { ...query, patient_id: patientId });
-}
-
-export async function doctorAvailability(
-  ctx: AppContext,
-  actor: Principal,
-  doctorId: string,
-  date: string,
-  durationMinutes: number,
-) {
-  requirePermission(actor, 'appointments.read');
-  if (!(await isActiveDoctor(ctx, doctorId))) throw new AppError('not_found', 'No such doctor');
-  const rules = {
-    timeZone: ctx.config.clinicTimeZone,
-    workdayStart: ctx.config.workdayStart,
-    workdayEnd: ctx.config.workdayEnd,
-    workdays: ctx.config.workdays,
-    stepMinutes: ctx.config.slotStepMinutes,
-  };
-  const window = workingWindow(date, rules);
-  const busy = await repo.busyIntervals(ctx.db, doctorId, window.startsAt, window.endsAt);
-  const slots = freeSlots(date, durationMinutes, rules, busy, ctx.clock.now());
-  return {
-    doctor_id: doctorId,
-    date,
-    time_zone: rules.timeZone,
-    duration_minutes: durationMinutes,
-    items: slots.map((slot) => ({
-      starts_at: slot.startsAt.toISOString(),
-      ends_at: slot.endsAt.toISOString(),
-    })),
-    next_cursor: null,
-  };
 }

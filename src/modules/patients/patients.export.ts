@@ -3,19 +3,12 @@ import { stringify } from 'csv-stringify';
 import type { AppContext } from '../../context.js';
 import type { PatientRow } from '../../db/schema/patients.js';
 import { requirePermission } from '../../lib/access.js';
+import { neutralizeFormula } from '../../lib/csv.js';
 import { can, type Principal } from '../../lib/permissions.js';
 import { recordAudit, whoOf } from '../audit/audit.service.js';
 import * as repo from './patients.repository.js';
 
 const BATCH = 500;
-
-/**
- * Spreadsheet programs run cells that start with = + - @ (and tab/CR) as formulas: prefix them
- * with a quote so an exported name can never become a command (CSV injection).
- */
-export function neutralizeFormula(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}
 
 const baseColumns: [string, (row: PatientRow) => string | null][] = [
   ['id', (r) => r.id],

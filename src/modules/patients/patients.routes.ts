@@ -7,6 +7,7 @@ import { sendCreated, sendTagged } from '../../plugins/reply.js';
 import { AccessLogPage } from '../audit/audit.schemas.js';
 import { IfMatchHeaders } from '../users/users.schemas.js';
 import { exportPatientsCsv } from './patients.export.js';
+import { patientSummaryPdf } from './patients.summary.js';
 import {
   CreateNoteBody,
   CreatePatientBody,
@@ -126,6 +127,31 @@ export const patientsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = as
     async (request, reply) => {
       const patient = await patients.getPatient(ctx, actorOf(request), request.params.id);
       return sendTagged(reply, patient);
+    },
+  );
+
+  app.get(
+    '/patients/:id/summary.pdf',
+    {
+      config: { access: 'patients.manage' },
+      schema: {
+        tags,
+        summary:
+          'Printable summary (PDF): contacts, appointments; medical fields and prescriptions by role',
+        params: IdParams,
+        response: {
+          200: { content: { 'application/pdf': { schema: Type.String() } } },
+          404: Problem,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { mrn, pdf } = await patientSummaryPdf(ctx, actorOf(request), request.params.id);
+      return reply
+        .type('application/pdf')
+        .header('content-disposition', `attachment; filename="patient-${mrn}-summary.pdf"`)
+        .header('cache-control', 'no-store')
+        .send(pdf);
     },
   );
 

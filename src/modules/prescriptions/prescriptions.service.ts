@@ -237,3 +237,18 @@ export async function listPatientPrescriptions(
   await loadPatient(ctx, patientId);
   return listPrescriptions(ctx, actor, { ...query, patient_id: patientId });
 }
+
+/**
+ * A patient's active prescriptions, newest first (at most `limit`). Writes no audit row: the
+ * caller (the patient summary) records one export row that covers it.
+ */
+export async function listActiveForPatient(
+  ctx: AppContext,
+  actor: Principal,
+  patientId: string,
+  limit = 20,
+): Promise<PrescriptionRow[]> {
+  requirePermission(actor, 'prescriptions.read');
+  const rows = await repo.listPrescriptions(ctx.db, { patientId, status: 'active', limit });
+  return rows.slice(0, limit);
+}

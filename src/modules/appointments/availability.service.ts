@@ -1,0 +1,40 @@
+import type { AppContext } from '../../context.js';
+import { requirePermission } from '../../lib/access.js';
+import { AppError } from '../../lib/errors.js';
+import type { Principal } from '../../lib/permissions.js';
+import { isActiveDoctor } from '../users/users.service.js';
+import * as repo from './appointments.repository.js';
+import { freeSlots, workingWindow } from './availability.js';
+
+/** Free slots of one doctor on one clinic day (working hours from config, booked ones removed). */
+export async function doctorAvailability(
+  ctx: AppContext,
+  actor: Principal,
+  doctorId: string,
+  date: string,
+  durationMinutes: number,
+) {
+  requirePermission(actor, 'appointments.read');
+  if (!(await isActiveDoctor(ctx, doctorId))) throw new AppError('not_found', 'No such doctor');
+  const rules = {
+    timeZone: ctx.config.clinicTimeZone,
+    workdayStart: ctx.config.workdayStart,
+    workdayEnd: ctx.config.workdayEnd,
+    workdays: ctx.config.workdays,
+    stepMinutes: ctx.config.slotStepMinutes,
+  };
+  const window = workingWindow(date, rules);
+  const busy = await repo.busyIntervals(ctx.db, doctorId, window.startsAt, window.endsAt);
+  const slots = freeSlots(date, durationMinutes, rules, busy, ctx.clock.now());
+  return {
+    doctor_id: doctorId,
+    date,
+    time_zone: rules.timeZone,
+    duration_minutes: durationMinutes,
+    items: slots.map((slot) => ({
+      starts_at: slot.startsAt.toISOString(),
+      ends_at: slot.endsAt.toISOString(),
+    })),
+    next_cursor: null,
+  };
+}
