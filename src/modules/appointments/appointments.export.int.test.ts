@@ -4,9 +4,10 @@ import {
   bearer,
   buildTestApp,
   createUser,
-  unique,
+  parseCsv,
   type TestApp,
   type TestUser,
+  unique,
 } from '../../../test/helpers.js';
 import { bookAppointment } from './appointments.service.js';
 
@@ -80,39 +81,6 @@ function exportCsv(token: string, query = '') {
     url: `/api/v1/appointments/export.csv${query}`,
     headers: bearer(token),
   });
-}
-
-/** Minimal RFC 4180 parser (quoted fields, doubled quotes, CRLF or LF). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] ?? '';
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += ch;
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
 }
 
 const rowsOf = (body: string) => parseCsv(body);

@@ -4,10 +4,11 @@ import {
   bearer,
   buildTestApp,
   createUser,
+  parseCsv,
   problemOf,
-  unique,
   type TestApp,
   type TestUser,
+  unique,
 } from '../../../test/helpers.js';
 
 let t: TestApp;
@@ -169,39 +170,6 @@ async function groupCount(group: string): Promise<number | undefined> {
 
 function expectNoMedicalKeys(patient: object): void {
   for (const key of medicalKeys) expect(Object.keys(patient), key).not.toContain(key);
-}
-
-/** Minimal RFC 4180 parser (quoted fields, doubled quotes, CRLF or LF). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] ?? '';
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += ch;
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
 }
 
 async function exportCsv(token: string) {
