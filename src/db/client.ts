@@ -133,3 +133,8 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     close: once(() => pool.end()),
   };
 }
+
+/** Raw `execute` results: node-postgres and PGlite both carry `rows`. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (result as { rows: T[] }).rows;
+}

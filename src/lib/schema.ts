@@ -43,6 +43,12 @@ export function StrictObject<T extends TProperties>(
 export const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
 export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
 export const Timestamp = Type.String({ format: 'date-time' });
+/** A timestamp the client sends: RFC 3339 and bounded (services still parse it: lib/timestamps). */
+export const DateTimeInput = Type.String({ format: 'date-time', maxLength: 40 });
+
+/** The schema or null. */
+export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
 export const Password = Type.String({ minLength: 8, maxLength: 128, pattern: noControlChars });
 export const Username = Type.String({ minLength: 3, maxLength: 50, pattern: '^[A-Za-z0-9_.-]+$' });
 

@@ -1,5 +1,5 @@
 import { count, isNull, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../../db/client.js';
+import { rowsOf, type DbOrTx } from '../../db/client.js';
 import { appointments } from '../../db/schema/appointments.js';
 import { patients } from '../../db/schema/patients.js';
 import { prescriptions } from '../../db/schema/prescriptions.js';
@@ -98,9 +98,4 @@ export async function databaseFacts(db: DbOrTx): Promise<DatabaseFacts> {
     sizeBytes: facts.size_bytes,
     migrationsApplied,
   };
-}
-
-/** Raw results from node-postgres and PGlite both carry `rows`. */
-function rowsOf<T>(result: unknown): T[] {
-  return (result as { rows: T[] }).rows;
 }

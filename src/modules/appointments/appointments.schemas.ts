@@ -1,5 +1,14 @@
 import { Type, type Static } from 'typebox';
-import { Page, PageQuery, Str, StrictObject, Text, Timestamp, Uuid } from '../../lib/schema.js';
+import {
+  Page,
+  PageQuery,
+  Str,
+  StrictObject,
+  Text,
+  Timestamp,
+  Uuid,
+  DateTimeInput,
+} from '../../lib/schema.js';
 
 export const StatusSchema = Type.Union([
   Type.Literal('scheduled'),
@@ -11,12 +20,10 @@ export const StatusSchema = Type.Union([
 ]);
 
 const Duration = Type.Integer({ minimum: 5, maximum: 480, description: 'minutes' });
-const DateTime = Type.String({ format: 'date-time', maxLength: 40 });
-
 export const CreateAppointmentBody = StrictObject({
   patient_id: Uuid,
   doctor_id: Uuid,
-  starts_at: DateTime,
+  starts_at: DateTimeInput,
   duration_minutes: Type.Optional(Type.Integer({ minimum: 5, maximum: 480, default: 30 })),
   reason: Type.Optional(Type.Union([Str({ maxLength: 500 }), Type.Null()])),
   notes: Type.Optional(Type.Union([Text({ maxLength: 5_000 }), Type.Null()])),
@@ -25,7 +32,7 @@ export type CreateAppointmentInput = Static<typeof CreateAppointmentBody>;
 
 export const UpdateAppointmentBody = StrictObject({
   doctor_id: Type.Optional(Uuid),
-  starts_at: Type.Optional(DateTime),
+  starts_at: Type.Optional(DateTimeInput),
   duration_minutes: Type.Optional(Duration),
   reason: Type.Optional(Type.Union([Str({ maxLength: 500 }), Type.Null()])),
   notes: Type.Optional(Type.Union([Text({ maxLength: 5_000 }), Type.Null()])),
@@ -59,8 +66,8 @@ export const ListAppointmentsQuery = StrictObject({
   doctor_id: Type.Optional(Uuid),
   patient_id: Type.Optional(Uuid),
   status: Type.Optional(StatusSchema),
-  from: Type.Optional(DateTime),
-  to: Type.Optional(DateTime),
+  from: Type.Optional(DateTimeInput),
+  to: Type.Optional(DateTimeInput),
   ...PageQuery,
 });
 export type ListAppointmentsQueryInput = Static<typeof ListAppointmentsQuery>;
@@ -70,8 +77,8 @@ export const ExportAppointmentsQuery = StrictObject({
   doctor_id: Type.Optional(Uuid),
   patient_id: Type.Optional(Uuid),
   status: Type.Optional(StatusSchema),
-  from: Type.Optional(DateTime),
-  to: Type.Optional(DateTime),
+  from: Type.Optional(DateTimeInput),
+  to: Type.Optional(DateTimeInput),
 });
 export type ExportAppointmentsQueryInput = Static<typeof ExportAppointmentsQuery>;
 

@@ -1,5 +1,5 @@
 import { and, desc, eq, gte, lt, lte, or, sql, type SQL } from 'drizzle-orm';
-import type { DbOrTx } from '../../db/client.js';
+import { rowsOf, type DbOrTx } from '../../db/client.js';
 import { auditLog, type AuditOutcome, type AuditRow } from '../../db/schema/audit.js';
 import { users } from '../../db/schema/users.js';
 
@@ -130,9 +130,4 @@ export async function verifyChain(db: DbOrTx, batch = VERIFY_BATCH): Promise<Cha
     }
     if (chunk.length < batch) return { rows, firstBroken: null };
   }
-}
-
-/** Raw results from node-postgres and PGlite both carry `rows`. */
-function rowsOf<T>(result: unknown): T[] {
-  return (result as { rows: T[] }).rows;
 }

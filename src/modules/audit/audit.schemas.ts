@@ -1,23 +1,26 @@
 import { Type, type Static } from 'typebox';
 import { auditOutcomes } from '../../db/schema/audit.js';
-import { Page, PageQuery, StrictObject, Timestamp, Uuid } from '../../lib/schema.js';
+import {
+  Page,
+  PageQuery,
+  StrictObject,
+  Timestamp,
+  Uuid,
+  DateTimeInput,
+  Nullable,
+} from '../../lib/schema.js';
 import { auditActions } from './audit.actions.js';
-
-const DateTime = Type.String({ format: 'date-time', maxLength: 40 });
 
 export const AuditQuery = StrictObject({
   actor_id: Type.Optional(Uuid),
   patient_id: Type.Optional(Uuid),
   action: Type.Optional(Type.Union(auditActions.map((action) => Type.Literal(action)))),
   outcome: Type.Optional(Type.Union(auditOutcomes.map((outcome) => Type.Literal(outcome)))),
-  from: Type.Optional(DateTime),
-  to: Type.Optional(DateTime),
+  from: Type.Optional(DateTimeInput),
+  to: Type.Optional(DateTimeInput),
   ...PageQuery,
 });
 export type AuditQuery = Static<typeof AuditQuery>;
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
-  Type.Union([schema, Type.Null()]);
 
 export const AuditEntry = Type.Object({
   seq: Type.Integer(),

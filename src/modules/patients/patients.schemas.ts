@@ -8,6 +8,7 @@ import {
   Text,
   Timestamp,
   Uuid,
+  Nullable,
 } from '../../lib/schema.js';
 
 const Name = Str({ minLength: 1, nonBlank: true, maxLength: 100 });
@@ -30,9 +31,6 @@ const GenderSchema = Type.Union([
   Type.Literal('other'),
   Type.Literal('unknown'),
 ]);
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
-  Type.Union([schema, Type.Null()]);
-
 export const EmergencyContactSchema = StrictObject({
   name: Str({ minLength: 1, maxLength: 200 }),
   relationship: Str({ minLength: 1, maxLength: 100 }),
