@@ -114,6 +114,7 @@ function weekdays(env: Env, key: string, fallback: string): readonly number[] {
 const nodeEnvs = ['development', 'production', 'test'] as const;
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const registrationModes = ['open', 'closed'] as const;
+const storageDrivers = ['local', 's3', 'azure'] as const;
 
 /** A secret given in config: at least 32 characters (it is stretched with HKDF where used). */
 function secretKey(env: Env, key: string): string | undefined {
@@ -149,6 +150,24 @@ export function loadConfig(env: Env = process.env) {
   const lockoutMaxS = int(env, 'LOCKOUT_MAX_S', 900, 1, 86_400);
   if (lockoutMaxS < lockoutBaseS)
     throw new ConfigError('LOCKOUT_MAX_S', 'must be >= LOCKOUT_BASE_S');
+
+  const storageDriver = oneOf(env, 'STORAGE_DRIVER', 'local', storageDrivers);
+  const s3Bucket = optionalStr(env, 'S3_BUCKET');
+  if (storageDriver === 's3' && s3Bucket === undefined) {
+    throw new ConfigError('S3_BUCKET', 'is required when STORAGE_DRIVER=s3');
+  }
+  const azureConnectionString = optionalStr(env, 'AZURE_STORAGE_CONNECTION_STRING');
+  if (storageDriver === 'azure' && azureConnectionString === undefined) {
+    throw new ConfigError(
+      'AZURE_STORAGE_CONNECTION_STRING',
+      'is required when STORAGE_DRIVER=azure',
+    );
+  }
+  const llmBaseUrl = url(env, 'LLM_BASE_URL', ['http:', 'https:']);
+  const llmModel = optionalStr(env, 'LLM_MODEL');
+  if (llmBaseUrl !== undefined && llmModel === undefined) {
+    throw new ConfigError('LLM_MODEL', 'is required when LLM_BASE_URL is set');
+  }
 
   const workdayStart = timeOfDay(env, 'WORKDAY_START', '09:00');
   const workdayEnd = timeOfDay(env, 'WORKDAY_END', '17:00');
@@ -212,6 +231,36 @@ export function loadConfig(env: Env = process.env) {
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     emailFrom: str(env, 'EMAIL_FROM', 'MedCore <no-reply@medcore.local>'),
     publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? 'http://127.0.0.1:8000',
+    // Documents (issue 6). Sizes are bytes; the limit is enforced while the upload streams.
+    documentMaxBytes: int(env, 'DOCUMENT_MAX_BYTES', 10_485_760, 1_024, 1_073_741_824),
+    // Per uploader, counting documents not deleted; 0 turns the quota off.
+    documentQuotaBytes: int(env, 'DOCUMENT_QUOTA_BYTES', 1_073_741_824, 0, 1_099_511_627_776),
+    // When set, content is stored encrypted (AES-256-GCM, a data key per file wrapped by this).
+    documentsEncryptionKey: secretKey(env, 'DOCUMENTS_ENCRYPTION_KEY'),
+    storageDriver,
+    // Local driver: DATA_DIR/documents by default (a temporary directory when DATA_DIR is memory://).
+    storageDir: optionalStr(env, 'STORAGE_DIR'),
+    s3Bucket,
+    s3Region: str(env, 'S3_REGION', 'us-east-1'),
+    s3Endpoint: url(env, 'S3_ENDPOINT', ['http:', 'https:']),
+    s3AccessKeyId: optionalStr(env, 'S3_ACCESS_KEY_ID'),
+    s3SecretAccessKey: optionalStr(env, 'S3_SECRET_ACCESS_KEY'),
+    s3ForcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', false),
+    azureConnectionString,
+    azureContainer: str(env, 'AZURE_STORAGE_CONTAINER', 'medcore-documents'),
+    // Virus scanning: a clamd socket path or tcp://host:port. Unset = no scanning.
+    clamavSocket: optionalStr(env, 'CLAMAV_SOCKET'),
+    clamavTimeoutMs: int(env, 'CLAMAV_TIMEOUT_MS', 15_000, 100, 600_000),
+    // With the daemon down an upload is refused (503) unless this is true (then kept unscanned).
+    clamavFailOpen: bool(env, 'CLAMAV_FAIL_OPEN', false),
+    // Assistant prompts: an OpenAI-compatible chat-completions endpoint. Unset = no generation.
+    llmBaseUrl,
+    llmModel,
+    llmApiKey: optionalStr(env, 'LLM_API_KEY'),
+    llmTimeoutMs: int(env, 'LLM_TIMEOUT_MS', 30_000, 100, 600_000),
+    llmMaxAttempts: int(env, 'LLM_MAX_ATTEMPTS', 3, 1, 10),
+    // Prompts a user may create per UTC day; 0 turns the quota off.
+    promptDailyQuota: int(env, 'PROMPT_DAILY_QUOTA', 100, 0, 1_000_000),
   });
 }
 

@@ -7,3 +7,4 @@ export * from './security.js';
 export * from './audit.js';
 export * from './prompts.js';
 export * from './status.js';
+export * from './documents.js';
