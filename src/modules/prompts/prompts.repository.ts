@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, count, desc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { prompts, type PromptRow } from '../../db/schema/prompts.js';
 
@@ -55,4 +55,34 @@ export async function listPrompts(
     )
     .orderBy(desc(prompts.id))
     .limit(filter.limit + 1);
+}
+
+/**
+ * Serializes one user's prompt creations for the rest of the transaction, so parallel creates
+ * cannot both pass the daily-quota count (a transaction-scoped advisory lock: no table lock).
+ */
+export async function lockUserPrompts(tx: DbOrTx, userId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`prompts:${userId}`}, 0))`);
+}
+
+export async function countPromptsSince(db: DbOrTx, userId: string, since: Date): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(prompts)
+    .where(and(eq(prompts.userId, userId), gte(prompts.createdAt, since)));
+  return row?.n ?? 0;
+}
+
+/** Prompts still `pending` and untouched since `before`: orphaned by a stop or crash. */
+export async function listStalePending(
+  db: DbOrTx,
+  before: Date,
+  limit: number,
+): Promise<Pick<PromptRow, 'id' | 'version'>[]> {
+  return db
+    .select({ id: prompts.id, version: prompts.version })
+    .from(prompts)
+    .where(and(eq(prompts.status, 'pending'), lt(prompts.updatedAt, before)))
+    .orderBy(prompts.id)
+    .limit(limit);
 }

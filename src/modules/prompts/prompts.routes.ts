@@ -11,6 +11,7 @@ import {
   PromptPage,
   UpdatePromptBody,
 } from './prompts.schemas.js';
+import { resumePendingPrompts, startPromptGeneration } from './prompt-generation.js';
 import * as prompts from './prompts.service.js';
 
 const tags = ['prompts'];
@@ -19,6 +20,19 @@ const Problem = Type.Ref('Problem');
 
 export const promptsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, opts) => {
   const { ctx } = opts;
+  const generation = startPromptGeneration(ctx, app.log.child({ module: 'prompts' }));
+  if (generation !== undefined) {
+    // Before connections close: in-flight calls stop and their prompts stay `pending`.
+    app.addHook('preClose', async () => {
+      generation.stop();
+    });
+    // Best effort: a failed sweep must not stop the server; the rows wait for the next start.
+    app.addHook('onReady', async () => {
+      await resumePendingPrompts(ctx).catch((error: unknown) => {
+        app.log.warn({ err: error }, 'could not resume pending prompts');
+      });
+    });
+  }
 
   app.get(
     '/prompts',
@@ -40,9 +54,12 @@ export const promptsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
       config: { access: 'prompts.own' },
       schema: {
         tags,
-        summary: 'Log a prompt (stored `pending`: response generation is not configured yet)',
+        summary:
+          'Log a prompt: 201 `pending` at once; the response is generated in the background when an LLM endpoint is configured',
+        description:
+          'Patient identifiers (known patient names and MRNs, dates, phone numbers, emails) are replaced by placeholders before the text leaves the server. Each user may create PROMPT_DAILY_QUOTA prompts per UTC day (429 `prompt_quota_exceeded` with Retry-After beyond it).',
         body: CreatePromptBody,
-        response: { 201: PromptRef },
+        response: { 201: PromptRef, 429: Problem },
       },
     },
     async (request, reply) => {
@@ -74,7 +91,7 @@ export const promptsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
       config: { access: 'prompts.own' },
       schema: {
         tags,
-        summary: 'Edit own prompt text (clears the response; `pending` again)',
+        summary: 'Edit own prompt text (clears the response; `pending` again, then regenerated)',
         params: IdParams,
         headers: IfMatchHeaders,
         body: UpdatePromptBody,

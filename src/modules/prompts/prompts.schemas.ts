@@ -22,18 +22,24 @@ export const PromptSchema = Type.Object(
     id: Uuid,
     user_id: Uuid,
     content: Type.String(),
-    response: nullable(Type.String()),
+    response: nullable(
+      Type.String({
+        description:
+          'The generated answer. Identifiers appear as placeholders ([PATIENT_1], [MRN_1], ...) unless the reader may see patient demographics',
+      }),
+    ),
     status: Type.Union(
       [Type.Literal('pending'), Type.Literal('completed'), Type.Literal('failed')],
       {
-        description: '`pending` until a response is generated (no generator is configured yet)',
+        description:
+          '`pending` until a response is generated (forever when no LLM endpoint is configured), then `completed` or `failed`',
       },
     ),
     model: nullable(Type.String()),
     prompt_tokens: nullable(Type.Integer()),
     completion_tokens: nullable(Type.Integer()),
     latency_ms: nullable(Type.Integer()),
-    error: nullable(Type.String()),
+    error: nullable(Type.String({ description: 'Why generation failed (status `failed`)' })),
     version: Type.Integer(),
     created_at: Timestamp,
     updated_at: Timestamp,

@@ -1,4 +1,5 @@
 import type { AppContext } from '../../context.js';
+import type { Tx } from '../../db/client.js';
 import type { PromptRow } from '../../db/schema/prompts.js';
 import { requirePermission } from '../../lib/access.js';
 import { AppError } from '../../lib/errors.js';
@@ -6,6 +7,7 @@ import { checkIfMatch } from '../../lib/etag.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { can, type Principal } from '../../lib/permissions.js';
+import { schedulePromptGeneration } from './prompt-generation.js';
 import * as repo from './prompts.repository.js';
 import type {
   CreatePromptInput,
@@ -13,23 +15,35 @@ import type {
   PromptDto,
   UpdatePromptInput,
 } from './prompts.schemas.js';
+import { restore } from './redaction.js';
 
 /*
  * The assistant log. Prompts are the caller's own notes to an assistant, not patient records, so
  * they are not written to the audit trail; they may still hold patient details, so their content
  * is never logged (request bodies are not logged, and database errors drop bound values).
  *
- * Generation is a later step of issue 6: no OpenAI-compatible endpoint is configured yet, so a
- * prompt is stored `pending` with a null response. The model, token and latency fields are there
- * for the generator to fill in.
+ * When an OpenAI-compatible endpoint is configured, creating or editing a prompt queues its
+ * response (prompt-generation.ts); otherwise it stays `pending` with a null response.
  */
+
+/**
+ * The stored response keeps the placeholders the model saw; every reader gets the originals
+ * back. The map holds only words the owner typed, and a prompt is read only by its owner or by
+ * an admin (who may read every patient), so restoring shows nobody anything new. Showing the
+ * placeholders to the owner instead would turn redaction into an oracle: a `user` could learn
+ * which names belong to the practice's patients by seeing which ones came back replaced.
+ */
+function responseFor(row: PromptRow): string | null {
+  if (row.response === null || row.redactions === null) return row.response;
+  return restore(row.response, row.redactions);
+}
 
 export function toPromptDto(row: PromptRow): PromptDto {
   return {
     id: row.id,
     user_id: row.userId,
     content: row.content,
-    response: row.response,
+    response: responseFor(row),
     status: row.status,
     model: row.model,
     prompt_tokens: row.promptTokens,
@@ -51,7 +65,29 @@ function requireVisibleText(content: string): void {
   }
 }
 
-/** Logs a new prompt for the caller; it stays `pending` until a generator exists. */
+/**
+ * PROMPT_DAILY_QUOTA: prompts created since UTC midnight, counted under a per-user lock so that
+ * parallel creates cannot overshoot. Deleting a prompt gives its slot back (the row is gone).
+ */
+async function enforceDailyQuota(ctx: AppContext, tx: Tx, userId: string): Promise<void> {
+  const quota = ctx.config.promptDailyQuota;
+  if (quota === 0) return;
+  const now = ctx.clock.now();
+  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  await repo.lockUserPrompts(tx, userId);
+  if ((await repo.countPromptsSince(tx, userId, new Date(midnight))) < quota) return;
+  const retryAfterS = Math.max(1, Math.ceil((midnight + 86_400_000 - now.getTime()) / 1000));
+  throw new AppError(
+    'prompt_quota_exceeded',
+    `You have created your ${quota} prompts for today; more are allowed after midnight UTC`,
+    { headers: { 'retry-after': String(retryAfterS) } },
+  );
+}
+
+/**
+ * Logs a new prompt for the caller, within the daily quota (429 beyond it). It is stored
+ * `pending`; when generation is configured the response is produced in the background.
+ */
 export async function createPrompt(
   ctx: AppContext,
   actor: Principal,
@@ -59,11 +95,19 @@ export async function createPrompt(
 ): Promise<PromptDto> {
   requirePermission(actor, 'prompts.own');
   requireVisibleText(input.content);
-  const row = await repo.insertPrompt(ctx.db, {
-    id: newId(),
-    userId: actor.userId,
-    content: input.content,
+  const row = await ctx.db.transaction(async (tx) => {
+    await enforceDailyQuota(ctx, tx, actor.userId);
+    // The quota counts by created_at, so it is taken from the same clock as "today".
+    const now = ctx.clock.now();
+    return repo.insertPrompt(tx, {
+      id: newId(),
+      userId: actor.userId,
+      content: input.content,
+      createdAt: now,
+      updatedAt: now,
+    });
   });
+  schedulePromptGeneration(ctx, row);
   return toPromptDto(row);
 }
 
@@ -95,7 +139,8 @@ export async function getPrompt(ctx: AppContext, actor: Principal, id: string) {
 
 /**
  * The owner edits the text. The old response answered the old text, so it is cleared and the
- * prompt is `pending` again.
+ * prompt is `pending` again, and regenerated when generation is configured. (Edits are not
+ * counted by the daily quota, which counts prompts created.)
  */
 export async function updatePrompt(
   ctx: AppContext,
@@ -117,8 +162,10 @@ export async function updatePrompt(
     completionTokens: null,
     latencyMs: null,
     error: null,
+    redactions: null,
   });
   if (!row) throw new AppError('precondition_failed', 'The prompt changed since you read it');
+  schedulePromptGeneration(ctx, row);
   return toPromptDto(row);
 }
 
@@ -158,5 +205,8 @@ export async function listPrompts(ctx: AppContext, actor: Principal, query: List
   const before = decodeCursor(query.cursor, ['id'], { id: isUuid });
   const rows = await repo.listPrompts(ctx.db, { userId, beforeId: before?.id, limit });
   const page = toPage(rows, limit, (row) => ({ id: row.id }));
-  return { items: page.items.map(toPromptDto), next_cursor: page.next_cursor };
+  return {
+    items: page.items.map(toPromptDto),
+    next_cursor: page.next_cursor,
+  };
 }
