@@ -16,8 +16,9 @@ export const benchAdmin = {
  */
 export async function startServer(
   port: number,
-): Promise<{ url: string; stop: () => Promise<void> }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'medcore-bench-'));
+  extraEnv: Record<string, string> = {},
+): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const dataDir = extraEnv.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'medcore-bench-'));
   const child: ChildProcess = spawn(process.execPath, ['dist/cli.js', 'serve'], {
     env: {
       ...process.env,
@@ -31,6 +32,7 @@ export async function startServer(
       // Benchmarks measure throughput; with limits on they would measure 429s.
       RATE_LIMIT_ENABLED: 'false',
       ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
+      ...extraEnv,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -47,6 +49,7 @@ export async function startServer(
   }
   return {
     url,
+    pid: child.pid ?? 0,
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));

@@ -24,6 +24,11 @@ import { healthRoutes, type Lifecycle } from './modules/health/health.routes.js'
 import { usersRoutes } from './modules/users/users.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
+import { DocumentSchema } from './modules/documents/documents.schemas.js';
+import { documentsRoutes } from './modules/documents/documents.routes.js';
+import { createVirusScanner } from './modules/documents/scan/clamav.js';
+import { createStorage } from './modules/documents/storage/index.js';
+import type { DocumentStorage } from './modules/documents/storage/storage.js';
 import { PromptSchema } from './modules/prompts/prompts.schemas.js';
 import { promptsRoutes } from './modules/prompts/prompts.routes.js';
 import { StatusCheckSchema } from './modules/status/status.schemas.js';
@@ -91,6 +96,7 @@ export async function buildApp(
     PatientSchema,
     AppointmentSchema,
     PrescriptionSchema,
+    DocumentSchema,
     PromptSchema,
     StatusCheckSchema,
   ]) {
@@ -99,6 +105,7 @@ export async function buildApp(
 
   const database = await openDatabase(config);
   let redis: Redis | undefined;
+  let storage: DocumentStorage | undefined;
   const background = createBackgroundTasks();
   const mailer = createMailer(config);
   app.addHook('onClose', async () => {
@@ -107,11 +114,13 @@ export async function buildApp(
     await background.drain(5_000);
     mailer.close();
     redis?.disconnect();
+    await storage?.close();
     await database.close();
   });
   try {
     if (config.migrateOnStart) await database.migrate();
     redis = config.redisUrl === undefined ? undefined : await createRedis(config.redisUrl);
+    storage = await createStorage(config);
     const secret = resolveJwtSecret(config, (message) => {
       app.log.warn(message);
     });
@@ -134,6 +143,11 @@ export async function buildApp(
       mailer,
       background,
       sessionCache: new SessionCache(config.authCacheMs),
+      storage,
+      scanner:
+        config.clamavSocket === undefined
+          ? undefined
+          : createVirusScanner({ socket: config.clamavSocket, timeoutMs: config.clamavTimeoutMs }),
     };
     app.addHook('onClose', async () => {
       ctx.sessionCache.close();
@@ -161,6 +175,7 @@ export async function buildApp(
         await api.register(patientsRoutes, { ctx });
         await api.register(appointmentsRoutes, { ctx });
         await api.register(prescriptionsRoutes, { ctx });
+        await api.register(documentsRoutes, { ctx });
         await api.register(auditRoutes, { ctx });
         await api.register(adminRoutes, { ctx });
         await api.register(promptsRoutes, { ctx });

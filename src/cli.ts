@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
+import { backupCommand, restoreCommand } from './backup/commands.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type { AppContext } from './context.js';
 import { jobDatabaseOptions, openDatabase } from './db/client.js';
@@ -12,6 +13,8 @@ import { systemClock } from './lib/clock.js';
 import { AppError } from './lib/errors.js';
 import { createMailer } from './lib/mailer.js';
 import { createTokenSigner } from './modules/auth/tokens.js';
+import { createStorage } from './modules/documents/storage/index.js';
+import type { DocumentStorage } from './modules/documents/storage/storage.js';
 import { seedDemoPractice } from './seed/demo.js';
 import { seedStaff, type SeededAccount } from './seed/staff.js';
 import { startServer } from './server.js';
@@ -27,6 +30,12 @@ Commands:
                                            and prescriptions
   create-admin --email E --password P [--username U] [--full-name N]
                                            create an admin account
+  backup <file> [--no-content]             write every table (and document content) to one
+                                           checksummed file, from a consistent snapshot; with
+                                           --no-content, rows only name their stored objects
+  restore <file> [--force]                 load a backup into an empty database (PGlite or
+                                           PostgreSQL, either way), all or nothing; --force
+                                           replaces the data of a non-empty one
   openapi                                  print the OpenAPI document (JSON) and exit; needs no
                                            configuration and touches no database
 `;
@@ -46,8 +55,10 @@ function printAccounts(accounts: SeededAccount[], noneMessage: string): void {
 async function withContext<T>(config: Config, run: (ctx: AppContext) => Promise<T>): Promise<T> {
   // Commands are jobs (seeding thousands of rows), not requests: the long timeouts apply.
   const database = await openDatabase(jobDatabaseOptions(config));
+  let storage: DocumentStorage | undefined;
   try {
     await database.migrate();
+    storage = await createStorage(config);
     const ctx: AppContext = {
       config,
       db: database.db,
@@ -64,9 +75,13 @@ async function withContext<T>(config: Config, run: (ctx: AppContext) => Promise<
       mailer: createMailer(config),
       background: createBackgroundTasks(),
       sessionCache: new SessionCache(0),
+      // Commands read and write document content (backup, restore) but never scan uploads.
+      storage,
+      scanner: undefined,
     };
     return await run(ctx);
   } finally {
+    await storage?.close();
     await database.close();
   }
 }
@@ -175,6 +190,10 @@ async function main(argv: string[]): Promise<number> {
       console.log(`admin created: ${user.email} (${user.id})`);
       return 0;
     }
+    case 'backup':
+      return backupCommand(config, rest, usage);
+    case 'restore':
+      return restoreCommand(config, rest, usage);
     case 'help':
     case '--help':
     case '-h':

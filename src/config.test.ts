@@ -65,7 +65,46 @@ describe('loadConfig defaults', () => {
       smtpUrl: undefined,
       emailFrom: 'MedCore <no-reply@medcore.local>',
       publicUrl: 'http://127.0.0.1:8000',
+      documentMaxBytes: 10_485_760,
+      documentQuotaBytes: 1_073_741_824,
+      documentsEncryptionKey: undefined,
+      storageDriver: 'local',
+      storageDir: undefined,
+      s3Bucket: undefined,
+      s3Region: 'us-east-1',
+      s3Endpoint: undefined,
+      s3AccessKeyId: undefined,
+      s3SecretAccessKey: undefined,
+      s3ForcePathStyle: false,
+      azureConnectionString: undefined,
+      azureContainer: 'medcore-documents',
+      clamavSocket: undefined,
+      clamavTimeoutMs: 15_000,
+      clamavFailOpen: false,
+      llmBaseUrl: undefined,
+      llmModel: undefined,
+      llmApiKey: undefined,
+      llmTimeoutMs: 30_000,
+      llmMaxAttempts: 3,
+      promptDailyQuota: 100,
     });
+  });
+
+  it('requires what each storage driver and the language model need', () => {
+    expect(() => loadConfig({ STORAGE_DRIVER: 's3' })).toThrow(/S3_BUCKET/);
+    expect(() => loadConfig({ STORAGE_DRIVER: 'azure' })).toThrow(
+      /AZURE_STORAGE_CONNECTION_STRING/,
+    );
+    expect(() => loadConfig({ STORAGE_DRIVER: 'ftp' })).toThrow(/STORAGE_DRIVER/);
+    expect(loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'docs' }).s3Bucket).toBe('docs');
+    expect(() => loadConfig({ LLM_BASE_URL: 'http://127.0.0.1:9/v1' })).toThrow(/LLM_MODEL/);
+    expect(() => loadConfig({ LLM_BASE_URL: 'file:///etc/passwd', LLM_MODEL: 'm' })).toThrow(
+      /LLM_BASE_URL/,
+    );
+    expect(() => loadConfig({ DOCUMENTS_ENCRYPTION_KEY: 'short' })).toThrow(
+      /DOCUMENTS_ENCRYPTION_KEY/,
+    );
+    expect(() => loadConfig({ DOCUMENT_MAX_BYTES: '10' })).toThrow(/DOCUMENT_MAX_BYTES/);
   });
 
   it('treats empty and whitespace-only values as unset', () => {

@@ -4,6 +4,8 @@ import type { BackgroundTasks } from './lib/background.js';
 import type { Clock } from './lib/clock.js';
 import type { Mailer } from './lib/mailer.js';
 import type { SessionCache } from './modules/auth/session-cache.js';
+import type { VirusScanner } from './modules/documents/scan/clamav.js';
+import type { DocumentStorage } from './modules/documents/storage/storage.js';
 import type { TokenSigner } from './modules/auth/tokens.js';
 
 /** What every use case may depend on; built once in buildApp and passed explicitly. */
@@ -19,6 +21,10 @@ export interface AppContext {
   readonly background: BackgroundTasks;
   /** Session states remembered for at most AUTH_CACHE_MS; cleared by every revocation. */
   readonly sessionCache: SessionCache;
+  /** Document content (STORAGE_DRIVER; encrypted when DOCUMENTS_ENCRYPTION_KEY is set). */
+  readonly storage: DocumentStorage;
+  /** ClamAV, when CLAMAV_SOCKET is set; uploads are scanned before they are kept. */
+  readonly scanner: VirusScanner | undefined;
 }
 
 /** Facts about the HTTP request that use cases record (sessions, later the audit trail). */

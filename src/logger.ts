@@ -34,6 +34,9 @@ function queryParams(error: unknown): unknown[][] {
  * (`\nparams: a,b,c`) and into a `params` property; a 500 or a database outage would log them.
  */
 export function errSerializer(error: Error): pino.SerializedError {
+  // Logging must never throw: anything that is not an Error (a string, a plain object) is
+  // wrapped so the serializer below always has a message and a stack to scrub.
+  if (!(error instanceof Error)) error = new Error(String(error));
   const out: pino.SerializedError = { ...pino.stdSerializers.err(error) };
   delete out.params;
   const exact = queryParams(error).map((params) => `\nparams: ${String(params)}`);

@@ -20,6 +20,7 @@ import {
   type TestApp,
   type TestUser,
 } from './helpers.js';
+import { multipart, upload } from './documents-support.js';
 
 /**
  * The generated access walk (SECURITY.md "Access control"): every /api/v1 operation of the
@@ -35,6 +36,8 @@ interface Sample {
   params?: Record<string, string>;
   payload?: object;
   query?: string;
+  /** Extra request headers (a multipart body's content type). */
+  headers?: Record<string, string>;
 }
 
 interface RouteCase {
@@ -111,6 +114,20 @@ async function ownPrompt(app: FastifyInstance, caller: TestUser): Promise<Sample
     { content: 'Written during the access walk.' },
   );
   return { params: { id: created.id } };
+}
+
+/** A non-clinical document (every reading role may see it), uploaded by a fresh nurse. */
+async function newDocument(app: FastifyInstance): Promise<string> {
+  const nurse = await createUser(app, 'nurse');
+  const res = await upload(
+    app,
+    nurse.accessToken,
+    await newPatient(app),
+    { filename: 'consent.txt', content: Buffer.from('signed consent') },
+    { category: 'consent' },
+  );
+  if (res.statusCode !== 201) throw new Error(`document: ${res.statusCode} ${res.body}`);
+  return res.json<{ id: string }>().id;
 }
 
 /** "METHOD /path" (OpenAPI path syntax) -> declared access. Keep in step with the routes. */
@@ -429,6 +446,46 @@ const routeTable: Record<string, RouteCase> = {
     allowedStatus: 200,
     sample: async (app) => ({ params: { id: await newPatient(app) } }),
   },
+  'POST /api/v1/patients/{id}/documents': {
+    access: 'documents.write',
+    allowedStatus: 201,
+    sample: async (app) => {
+      const form = multipart({ category: 'lab_result' }, [
+        { filename: 'walk.txt', content: Buffer.from('potassium 4.2') },
+      ]);
+      return {
+        params: { id: await newPatient(app) },
+        payload: form.payload,
+        headers: form.headers,
+      };
+    },
+  },
+  'GET /api/v1/patients/{id}/documents': {
+    access: 'documents.read',
+    allowedStatus: 200,
+    sample: async (app) => ({ params: { id: await newPatient(app) } }),
+  },
+  'GET /api/v1/documents/{id}': {
+    access: 'documents.read',
+    allowedStatus: 200,
+    sample: async (app) => ({ params: { id: await newDocument(app) } }),
+  },
+  'GET /api/v1/documents/{id}/content': {
+    access: 'documents.read',
+    allowedStatus: 200,
+    sample: async (app) => ({ params: { id: await newDocument(app) } }),
+  },
+  'GET /api/v1/documents/{id}/thumbnail': {
+    access: 'documents.read',
+    // A text document has no thumbnail: a permitted caller gets 404, the others 403.
+    allowedStatus: 404,
+    sample: async (app) => ({ params: { id: await newDocument(app) } }),
+  },
+  'DELETE /api/v1/documents/{id}': {
+    access: 'documents.write',
+    allowedStatus: 204,
+    sample: async (app) => ({ params: { id: await newDocument(app) } }),
+  },
   'GET /api/v1/prompts': { access: 'prompts.own', allowedStatus: 200 },
   'POST /api/v1/prompts': {
     access: 'prompts.own',
@@ -515,7 +572,7 @@ async function send(
   return t.app.inject({
     method,
     url,
-    headers,
+    headers: { ...sample.headers, ...headers },
     ...(sample.payload === undefined ? {} : { payload: sample.payload }),
   });
 }

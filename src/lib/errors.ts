@@ -18,9 +18,18 @@ export const problemCatalogue = {
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   unprocessable: { status: 422, title: 'Unprocessable request' },
   rate_limited: { status: 429, title: 'Too many requests' },
+  // PROMPT_DAILY_QUOTA used up: a per-user allowance, distinct from request-rate limits.
+  prompt_quota_exceeded: { status: 429, title: 'Daily prompt quota exceeded' },
   internal_error: { status: 500, title: 'Internal server error' },
   service_unavailable: { status: 503, title: 'Service unavailable' },
   audit_unavailable: { status: 503, title: 'Audit trail unavailable' },
+  // Documents
+  storage_quota_exceeded: { status: 413, title: 'Storage quota exceeded' },
+  virus_found: { status: 422, title: 'The file was refused by the virus scanner' },
+  scanner_unavailable: { status: 503, title: 'Virus scanner unavailable' },
+  storage_unavailable: { status: 503, title: 'Document storage unavailable' },
+  // Stored content no longer matches its recorded SHA-256: a server-side fault, never served.
+  document_corrupt: { status: 500, title: 'Stored document failed its integrity check' },
 } as const;
 
 export type ProblemCode = keyof typeof problemCatalogue;

@@ -36,6 +36,12 @@ export const permissionTable = {
   'prescriptions.create': ['doctor'],
   /** Edit, cancel, complete: the prescriber (a doctor) or an admin (checked in the service). */
   'prescriptions.write': ['admin', 'doctor'],
+  /** Medical documents: list, read, download (non-clinical categories only, unless below). */
+  'documents.read': ['admin', 'doctor', 'nurse', 'receptionist'],
+  /** Row-level: read clinical categories (lab results, imaging, referrals, letters). */
+  'documents.clinical.read': ['admin', 'doctor', 'nurse'],
+  /** Upload and delete documents. */
+  'documents.write': ['admin', 'doctor', 'nurse'],
   /** Status checks: read (guests included). */
   'status.read': ['admin', 'doctor', 'nurse', 'receptionist', 'user', 'guest'],
   /** Status checks: record one (every role but guest). */

@@ -85,6 +85,9 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
     // No unaudited access means a failed audit write fails the request; operators must see why.
     if (error.code === 'audit_unavailable') {
       request.log.error({ err: error.cause }, 'audit trail write failed');
+    } else if (error.status >= 500 && error.cause !== undefined) {
+      // Storage, scanner or integrity failures: the client gets the problem, operators the cause.
+      request.log.error({ err: error.cause }, error.message);
     }
     return sendProblem(reply, request, error.code, error.message, {
       errors: error.errors,

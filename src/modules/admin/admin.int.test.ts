@@ -9,6 +9,7 @@ import {
   type TestApp,
   type TestUser,
 } from '../../../test/helpers.js';
+import { upload } from '../../../test/documents-support.js';
 import { appointments, appointmentStatuses } from '../../db/schema/appointments.js';
 import { prescriptionStatuses } from '../../db/schema/prescriptions.js';
 import { roles } from '../../db/schema/users.js';
@@ -33,6 +34,7 @@ interface Stats {
   appointments_by_status: Record<(typeof appointmentStatuses)[number], number>;
   appointments_today: number;
   prescriptions_by_status: Record<(typeof prescriptionStatuses)[number], number>;
+  documents: { count: number; storage_bytes: number };
   time_zone: string;
   generated_at: string;
 }
@@ -115,12 +117,12 @@ describe('GET /admin/stats', () => {
     expect(body.prescriptions_by_status.completed).toBe(0);
     expect(body.time_zone).toBe(CLINIC_TIMEZONE);
     expect(Math.abs(Date.parse(body.generated_at) - Date.now())).toBeLessThan(60_000);
-    // No documents or storage figures until those modules exist.
     expect(Object.keys(body).sort()).toEqual(
       [
         'active_users',
         'appointments_by_status',
         'appointments_today',
+        'documents',
         'generated_at',
         'patients',
         'prescriptions_by_status',
@@ -149,6 +151,31 @@ describe('GET /admin/stats', () => {
     expect(after.users_by_role.guest - before.users_by_role.guest).toBe(1);
     expect(after.users_by_role.nurse).toBe(before.users_by_role.nurse);
     expect(after.active_users - before.active_users).toBe(2);
+  });
+
+  it('counts live documents and the bytes they hold', async () => {
+    const before = await stats();
+    const patientId = await newPatient();
+    const ids: string[] = [];
+    for (const text of ['first lab note', 'second, longer lab note']) {
+      const res = await upload(t.app, admin.accessToken, patientId, {
+        filename: 'lab.txt',
+        content: Buffer.from(text),
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      ids.push(res.json<{ id: string }>().id);
+    }
+    const del = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/documents/${ids[0] ?? ''}`,
+      headers: bearer(admin.accessToken),
+    });
+    expect(del.statusCode).toBe(204);
+    const after = await stats();
+    expect(after.documents.count - before.documents.count).toBe(1);
+    expect(after.documents.storage_bytes - before.documents.storage_bytes).toBe(
+      Buffer.byteLength('second, longer lab note'),
+    );
   });
 
   it('counts live patients only', async () => {
@@ -227,6 +254,9 @@ interface System {
     migrations_known: number;
   };
   redis: string;
+  storage: { driver: string; encrypted: boolean; virus_scanning: string };
+  prompt_generation: string;
+  queue_backlog: number;
   rate_limits: { enabled: boolean; per_min: number; auth_per_min: number };
   generated_at: string;
 }
@@ -252,6 +282,13 @@ describe('GET /admin/system', () => {
     expect(body.database.migrations_known).toBeGreaterThan(0);
     expect(body.database.migrations_applied).toBe(body.database.migrations_known);
     expect(body.redis).toBe(t.config.redisUrl === undefined ? 'not_configured' : 'configured');
+    expect(body.storage).toEqual({
+      driver: 'local',
+      encrypted: false,
+      virus_scanning: 'not_configured',
+    });
+    expect(body.prompt_generation).toBe('not_configured');
+    expect(Number.isInteger(body.queue_backlog) && body.queue_backlog >= 0).toBe(true);
     expect(body.rate_limits).toEqual({
       enabled: false,
       per_min: t.config.rateLimitPerMin,

@@ -25,6 +25,13 @@ export const AdminStats = Type.Object({
       'Scheduled, confirmed or checked-in appointments starting today in the clinic time zone',
   }),
   prescriptions_by_status: CountsBy(prescriptionStatuses, 'Every prescription, per status'),
+  documents: Type.Object({
+    count: Type.Integer({ minimum: 0, description: 'Documents not deleted' }),
+    storage_bytes: Type.Integer({
+      minimum: 0,
+      description: 'Bytes they hold (deleted documents are kept but not counted)',
+    }),
+  }),
   time_zone: Type.String({ description: 'The clinic time zone that defines "today"' }),
   generated_at: Timestamp,
 });
@@ -45,6 +52,16 @@ export const SystemInfo = Type.Object({
     }),
   }),
   redis: Type.Union([Type.Literal('configured'), Type.Literal('not_configured')]),
+  storage: Type.Object({
+    driver: Type.Union([Type.Literal('local'), Type.Literal('s3'), Type.Literal('azure')]),
+    encrypted: Type.Boolean({ description: 'DOCUMENTS_ENCRYPTION_KEY is set' }),
+    virus_scanning: Type.Union([Type.Literal('configured'), Type.Literal('not_configured')]),
+  }),
+  prompt_generation: Type.Union([Type.Literal('configured'), Type.Literal('not_configured')]),
+  queue_backlog: Type.Integer({
+    minimum: 0,
+    description: 'Background tasks running or waiting (emails, prompt generation)',
+  }),
   rate_limits: Type.Object({
     enabled: Type.Boolean(),
     per_min: Type.Integer({ description: 'Per client, per window, outside auth' }),

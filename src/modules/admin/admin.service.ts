@@ -8,6 +8,7 @@ import { roles } from '../../db/schema/users.js';
 import { requirePermission } from '../../lib/access.js';
 import type { Principal } from '../../lib/permissions.js';
 import { appVersion } from '../../lib/version.js';
+import { documentTotals } from '../documents/documents.service.js';
 import * as repo from './admin.repository.js';
 import type { AdminStats, SystemInfo } from './admin.schemas.js';
 
@@ -38,11 +39,12 @@ export async function practiceStats(ctx: AppContext, actor: Principal): Promise<
   requirePermission(actor, 'admin.stats');
   const now = ctx.clock.now();
   const timeZone = ctx.config.clinicTimeZone;
-  const [userRows, patients, appointmentRows, prescriptionRows] = await Promise.all([
+  const [userRows, patients, appointmentRows, prescriptionRows, documents] = await Promise.all([
     repo.countUsersByRole(ctx.db),
     repo.countLivePatients(ctx.db),
     repo.countAppointmentsByStatus(ctx.db, now, timeZone),
     repo.countPrescriptionsByStatus(ctx.db),
+    documentTotals(ctx),
   ]);
   return {
     users_by_role: countsBy(
@@ -62,6 +64,7 @@ export async function practiceStats(ctx: AppContext, actor: Principal): Promise<
       prescriptionStatuses,
       prescriptionRows.map((row) => ({ key: row.status, n: row.total })),
     ),
+    documents: { count: documents.count, storage_bytes: documents.bytes },
     time_zone: timeZone,
     generated_at: now.toISOString(),
   };
@@ -104,6 +107,13 @@ export async function systemInfo(
       migrations_known: migrationsKnown(),
     },
     redis: config.redisUrl === undefined ? 'not_configured' : 'configured',
+    storage: {
+      driver: config.storageDriver,
+      encrypted: config.documentsEncryptionKey !== undefined,
+      virus_scanning: config.clamavSocket === undefined ? 'not_configured' : 'configured',
+    },
+    prompt_generation: config.llmBaseUrl === undefined ? 'not_configured' : 'configured',
+    queue_backlog: ctx.background.pending,
     rate_limits: {
       enabled: config.rateLimitEnabled,
       per_min: config.rateLimitPerMin,

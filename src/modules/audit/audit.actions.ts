@@ -48,6 +48,14 @@ export const auditActions = [
   'prescription.update',
   'prescription.transition',
   'prescription.export',
+  'document.list',
+  'document.read',
+  'document.download',
+  'document.thumbnail',
+  'document.create',
+  'document.delete',
+  'document.virus_found',
+  'document.corrupt',
   // Refused by the permission table
   'access.denied',
 ] as const;

@@ -15,7 +15,9 @@ export interface DocumentStorage {
   /**
    * Streams `body` to `key`, resolving once it is durably stored. If `body` errors or is
    * destroyed (size limit, wrong type, virus found), the promise rejects with that error and no
-   * object, or partial object, is left under `key`.
+   * object, or partial object, is left under `key`. Whenever put rejects, `body` is destroyed.
+   * Writing an existing key replaces its object atomically; a put that fails leaves any earlier
+   * object whole (readers see the old bytes or the new, never a mix).
    */
   put(key: string, body: Readable): Promise<void>;
   /** The stored bytes as a stream; rejects with `StorageNotFoundError` when there is no object. */
@@ -35,6 +37,20 @@ export class StorageNotFoundError extends Error {
   }
 }
 
+/**
+ * Stored bytes that fail an integrity check on the way out (an encrypted object whose tag does
+ * not verify, a truncated object). Read streams fail with this, never with silently wrong bytes.
+ */
+export class StorageIntegrityError extends Error {
+  constructor(
+    readonly key: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Stored object ${key} failed its integrity check`, options);
+    this.name = 'StorageIntegrityError';
+  }
+}
+
 /** Server-generated keys only: a UUID, optionally with a short lowercase suffix (`<uuid>.thumb`). */
 export const storageKeyPattern =
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\.[a-z]{1,16})?$/;
@@ -42,4 +58,17 @@ export const storageKeyPattern =
 export function assertStorageKey(key: string): void {
   if (!storageKeyPattern.test(key))
     throw new Error(`Refusing a storage key that was not generated here`);
+}
+
+/**
+ * The check every put starts with: a refused key also destroys the body, so whatever feeds it
+ * (the upload pipeline) stops instead of waiting on a stream nobody reads.
+ */
+export function assertPutKey(key: string, body: Readable): void {
+  try {
+    assertStorageKey(key);
+  } catch (error) {
+    body.destroy();
+    throw error;
+  }
 }

@@ -1,0 +1,72 @@
+import pg from 'pg';
+import type { Db } from '../db/client.js';
+import { valueSettings } from './format.js';
+
+/**
+ * One connection with raw SQL and rows as arrays. Backup and restore work on every table
+ * generically, with SQL built from the catalogue, and move millions of values: drizzle's object
+ * rows would only add cost. Both engines take `$n` parameters and arrays for `text[]`.
+ */
+export interface SqlSession {
+  readonly kind: 'pglite' | 'postgres';
+  query(text: string, params?: unknown[]): Promise<unknown[][]>;
+  /** Returns the connection (to the pool on PostgreSQL). */
+  release(): Promise<void>;
+}
+
+interface PgliteLike {
+  query(
+    text: string,
+    params?: unknown[],
+    options?: { rowMode?: 'array' | 'object' },
+  ): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * A session on the database behind `db`: a connection of its own from the pool on PostgreSQL;
+ * on PGlite the one in-process session (a CLI job is its only user).
+ */
+export async function openSession(db: Db): Promise<SqlSession> {
+  // drizzle keeps the driver's client here; the Database interface has no other way to it.
+  const client = (db as unknown as { $client: unknown }).$client;
+  if (client instanceof pg.Pool) {
+    const connection = await client.connect();
+    return {
+      kind: 'postgres',
+      async query(text, params = []) {
+        const result = await connection.query<unknown[]>({
+          text,
+          values: params,
+          rowMode: 'array',
+        });
+        return result.rows;
+      },
+      async release() {
+        connection.release();
+      },
+    };
+  }
+  const lite = client as PgliteLike;
+  return {
+    kind: 'pglite',
+    async query(text, params = []) {
+      const result = await lite.query(text, params, { rowMode: 'array' });
+      return result.rows as unknown[][];
+    },
+    async release() {
+      // Nothing to release: the PGlite instance belongs to the caller.
+    },
+  };
+}
+
+/** Pins the text forms of values for the current transaction (see format.ts). */
+export async function pinValueSettings(session: SqlSession): Promise<void> {
+  for (const [name, value] of valueSettings) {
+    await session.query('select set_config($1, $2, true)', [name, value]);
+  }
+}
+
+/** A double-quoted identifier; names come from the catalogue, never from a file unchecked. */
+export function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

@@ -1,0 +1,224 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import type { AppContext } from '../../context.js';
+import {
+  clinicalCategories,
+  documentCategories,
+  nonClinicalCategories,
+  type DocumentCategory,
+  type DocumentRow,
+} from '../../db/schema/documents.js';
+import { requirePermission } from '../../lib/access.js';
+import { AppError } from '../../lib/errors.js';
+import { checkIfMatch } from '../../lib/etag.js';
+import { isUuid } from '../../lib/ids.js';
+import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { can, type Principal } from '../../lib/permissions.js';
+import type { AuditAction } from '../audit/audit.actions.js';
+import { patientRecordEvent, recordAudit, whoOf, auditedChange } from '../audit/audit.service.js';
+import { loadPatient } from '../patients/patients.service.js';
+import { toDocumentDto } from './documents.mapper.js';
+import * as repo from './documents.repository.js';
+import type { ListDocumentsQueryInput } from './documents.schemas.js';
+import { StorageIntegrityError, StorageNotFoundError } from './storage/storage.js';
+
+/** Categories a role may see: clinical ones need a clinical role (receptionists: non-clinical). */
+function readableCategories(actor: Principal): readonly DocumentCategory[] {
+  return can(actor.role, 'documents.clinical.read') ? documentCategories : nonClinicalCategories;
+}
+
+function isClinical(category: DocumentCategory): boolean {
+  return (clinicalCategories as readonly string[]).includes(category);
+}
+
+/**
+ * A live document the caller may read. Deleted documents are gone for every caller (the row
+ * stays for the audit trail). A clinical document asked for by a non-clinical role is a 403.
+ */
+async function loadReadable(ctx: AppContext, actor: Principal, id: string): Promise<DocumentRow> {
+  requirePermission(actor, 'documents.read');
+  const row = await repo.findDocument(ctx.db, id);
+  if (!row) throw new AppError('not_found', 'No such document');
+  if (isClinical(row.category) && !can(actor.role, 'documents.clinical.read')) {
+    throw new AppError('forbidden', 'Clinical documents are for clinical staff');
+  }
+  return row;
+}
+
+const documentEvent = (action: AuditAction, row: DocumentRow) =>
+  patientRecordEvent(action, 'document', row, { category: row.category });
+
+export async function getDocument(ctx: AppContext, actor: Principal, id: string) {
+  const row = await loadReadable(ctx, actor, id);
+  await recordAudit(ctx.db, whoOf(actor), documentEvent('document.read', row));
+  return toDocumentDto(row);
+}
+
+/** A patient's documents, newest first; `q` searches names, descriptions and extracted text. */
+export async function listPatientDocuments(
+  ctx: AppContext,
+  actor: Principal,
+  patientId: string,
+  query: ListDocumentsQueryInput,
+) {
+  requirePermission(actor, 'documents.read');
+  await loadPatient(ctx, patientId);
+  const readable = readableCategories(actor);
+  const categories =
+    query.category === undefined ? readable : readable.filter((c) => c === query.category);
+  const limit = query.limit ?? 20;
+  const before = decodeCursor(query.cursor, ['id'], { id: isUuid });
+  const rows =
+    categories.length === 0
+      ? []
+      : await repo.listDocuments(ctx.db, {
+          patientId,
+          categories,
+          q: query.q,
+          beforeId: before?.id,
+          limit,
+        });
+  const page = toPage(rows, limit, (row) => ({ id: row.id }));
+  await recordAudit(ctx.db, whoOf(actor), {
+    action: 'document.list',
+    resourceType: 'document',
+    patientId,
+    details: { returned: page.items.length, searched: query.q !== undefined },
+  });
+  return { items: page.items.map(toDocumentDto), next_cursor: page.next_cursor };
+}
+
+/** Soft delete: the document disappears for everyone; row and content are kept. */
+export async function deleteDocument(
+  ctx: AppContext,
+  actor: Principal,
+  id: string,
+  ifMatch: string | undefined,
+): Promise<void> {
+  requirePermission(actor, 'documents.write');
+  const current = await loadReadable(ctx, actor, id);
+  checkIfMatch(ifMatch, current.version);
+  await auditedChange(
+    ctx,
+    whoOf(actor),
+    async (tx) => {
+      const row = await repo.softDeleteDocument(tx, id, current.version, actor.userId);
+      if (!row) throw new AppError('precondition_failed', 'The document changed since you read it');
+      return row;
+    },
+    (row) => documentEvent('document.delete', row),
+  );
+}
+
+/** Small files are kept from the check and sent from memory; larger ones are read again. */
+const keepInMemoryBytes = 1_048_576;
+
+/**
+ * Reads the stored content through its SHA-256 before anything is sent, so a corrupted (or, when
+ * encrypted, tampered) file is never served: the caller gets `document_corrupt`, and the audit
+ * trail records the failure. Returns the content when it was small enough to keep.
+ */
+async function verifyContent(
+  ctx: AppContext,
+  actor: Principal,
+  row: DocumentRow,
+): Promise<Buffer | undefined> {
+  const hash = createHash('sha256');
+  const kept: Buffer[] | undefined = row.sizeBytes <= keepInMemoryBytes ? [] : undefined;
+  let size = 0;
+  let intact: boolean;
+  try {
+    for await (const chunk of await ctx.storage.get(row.storageKey)) {
+      const bytes = chunk as Buffer;
+      hash.update(bytes);
+      size += bytes.length;
+      kept?.push(bytes);
+    }
+    intact = size === row.sizeBytes && hash.digest('hex') === row.sha256;
+  } catch (error) {
+    if (!isIntegrityFailure(error)) {
+      throw new AppError('storage_unavailable', 'The document could not be read', {
+        headers: { 'retry-after': '30' },
+        cause: error,
+      });
+    }
+    intact = false;
+  }
+  if (!intact) {
+    await recordAudit(ctx.db, whoOf(actor), {
+      ...documentEvent('document.corrupt', row),
+      outcome: 'failure',
+    });
+    throw new AppError(
+      'document_corrupt',
+      'The stored content does not match its recorded SHA-256; it is not served. Restore it from a backup.',
+    );
+  }
+  return kept === undefined ? undefined : Buffer.concat(kept);
+}
+
+/** Missing content, or content that fails decryption, is corruption; anything else an outage. */
+function isIntegrityFailure(error: unknown): boolean {
+  return error instanceof StorageNotFoundError || error instanceof StorageIntegrityError;
+}
+
+/**
+ * The checked content of a document. The audit row is written before the second read opens a
+ * stream, so a failed audit write cannot leave a storage stream (a file or a pooled socket) open.
+ */
+export async function openDocumentContent(
+  ctx: AppContext,
+  actor: Principal,
+  id: string,
+): Promise<{ row: DocumentRow; body: Buffer | Readable }> {
+  const row = await loadReadable(ctx, actor, id);
+  const kept = await verifyContent(ctx, actor, row);
+  await recordAudit(ctx.db, whoOf(actor), documentEvent('document.download', row));
+  if (kept !== undefined) return { row, body: kept };
+  try {
+    return { row, body: await ctx.storage.get(row.storageKey) };
+  } catch (error) {
+    throw new AppError('storage_unavailable', 'The document could not be read', {
+      headers: { 'retry-after': '30' },
+      cause: error,
+    });
+  }
+}
+
+/**
+ * The preview of an image document (a JPEG); 404 for documents without one. It is read whole
+ * before anything is sent (it is a few KB): an encrypted object is authenticated only at its end,
+ * so streaming it would send unauthenticated bytes and then break off on a tampered one.
+ */
+export async function openThumbnail(ctx: AppContext, actor: Principal, id: string) {
+  const row = await loadReadable(ctx, actor, id);
+  if (row.thumbnailKey === null) throw new AppError('not_found', 'This document has no thumbnail');
+  let body: Buffer;
+  try {
+    body = await buffer(await ctx.storage.get(row.thumbnailKey));
+  } catch (error) {
+    if (error instanceof StorageNotFoundError) {
+      throw new AppError('not_found', 'The thumbnail is missing');
+    }
+    if (error instanceof StorageIntegrityError) {
+      await recordAudit(ctx.db, whoOf(actor), {
+        ...documentEvent('document.corrupt', row),
+        outcome: 'failure',
+        details: { category: row.category, part: 'thumbnail' },
+      });
+      throw new AppError('document_corrupt', 'The stored thumbnail failed its integrity check');
+    }
+    throw new AppError('storage_unavailable', 'The thumbnail could not be read', {
+      headers: { 'retry-after': '30' },
+      cause: error,
+    });
+  }
+  await recordAudit(ctx.db, whoOf(actor), documentEvent('document.thumbnail', row));
+  return body;
+}
+
+/** Live documents and the bytes they hold, for the admin dashboard. */
+export async function documentTotals(ctx: AppContext) {
+  return repo.documentTotals(ctx.db);
+}
