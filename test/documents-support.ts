@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -62,8 +62,16 @@ export async function pdfWith(pages: string[]): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+const made: string[] = [];
+// Test files build apps with their own storage directories; none outlives the test process.
+process.once('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempStorageDir(): string {
-  return mkdtempSync(join(tmpdir(), 'medcore-docs-test-'));
+  const dir = mkdtempSync(join(tmpdir(), 'medcore-docs-test-'));
+  made.push(dir);
+  return dir;
 }
 
 /** Every file under a directory (the local driver may shard into subdirectories). */

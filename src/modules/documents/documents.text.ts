@@ -1,27 +1,15 @@
 import { buffer } from 'node:stream/consumers';
+import pLimit from 'p-limit';
 import type { AppContext } from '../../context.js';
 import { extractPdf } from './content/pdf.js';
 import { searchTextBytes } from './upload-pipeline.js';
 
 /*
  * PDF text for search. pdf.js needs the whole file in memory, so the stored copy is read back
- * and parsed at most `parallelParses` at a time: twenty parallel uploads hold twenty streams,
+ * and parsed at most two at a time: twenty parallel uploads hold twenty streams,
  * not twenty 10 MB buffers.
  */
-const parallelParses = 2;
-let running = 0;
-const waiting: (() => void)[] = [];
-
-async function withSlot<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= parallelParses) await new Promise<void>((go) => waiting.push(go));
-  running++;
-  try {
-    return await work();
-  } finally {
-    running--;
-    waiting.shift()?.();
-  }
-}
+const parsing = pLimit(2);
 
 /**
  * Page count and text of a stored PDF. A PDF that cannot be parsed (damaged, encrypted) is still
@@ -32,7 +20,7 @@ export async function extractDocumentText(
   key: string,
   warn: (message: string, error: unknown) => void,
 ): Promise<{ pageCount: number | null; text: string | null }> {
-  return withSlot(async () => {
+  return parsing(async () => {
     const bytes = new Uint8Array(await buffer(await ctx.storage.get(key)));
     const result = await extractPdf(bytes, {
       maxTextChars: searchTextBytes,

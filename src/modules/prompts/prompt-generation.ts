@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { AppContext } from '../../context.js';
 import type { PromptRow } from '../../db/schema/prompts.js';
 import { ChatError, completeChat, maxGenerationMs, type ChatSettings } from './chat-client.js';
@@ -22,8 +23,16 @@ const SYSTEM_PROMPT =
 /** Stale `pending` prompts picked up at startup, per instance. */
 const RESUME_BATCH = 100;
 
+/**
+ * Calls in flight to the model endpoint per instance. The endpoint is metered and rate-limited
+ * on its side; a burst of prompts queues here instead of opening a connection each.
+ */
+const PARALLEL_CALLS = 4;
+
 interface Generation {
   settings: ChatSettings;
+  /** Runs at most PARALLEL_CALLS calls at once; the others wait their turn. */
+  calls: LimitFunction;
   log: FastifyBaseLogger;
   /** Fires at shutdown: in-flight calls stop and their prompts stay `pending` for a restart. */
   stop: AbortController;
@@ -52,6 +61,7 @@ export function startPromptGeneration(
       maxAttempts: ctx.config.llmMaxAttempts,
       ...options,
     },
+    calls: pLimit(PARALLEL_CALLS),
     log,
     stop: new AbortController(),
   };
@@ -117,13 +127,15 @@ async function generate(
   const stop = generation.stop.signal;
   let changes: Partial<PromptRow>;
   try {
-    const result = await completeChat(
-      generation.settings,
-      [
-        { role: 'system', content: SYSTEM_PROMPT },
-        { role: 'user', content: redacted.text },
-      ],
-      stop,
+    const result = await generation.calls(() =>
+      completeChat(
+        generation.settings,
+        [
+          { role: 'system', content: SYSTEM_PROMPT },
+          { role: 'user', content: redacted.text },
+        ],
+        stop,
+      ),
     );
     changes = {
       status: 'completed',

@@ -337,6 +337,30 @@ describe('generation through an OpenAI-compatible endpoint', () => {
     expect((await read(created.id, doctor)).response).toBe(done.response);
   });
 
+  it('keeps at most 4 calls in flight; the rest wait their turn and complete', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push((await create(doctor, `scenario:held burst ${i}`)).id);
+    await until(
+      async () => releases.length,
+      (n) => n >= 4,
+    );
+    // Give a fifth call the time to arrive, were it allowed to.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(releases.length).toBe(4);
+    // Each answer frees a slot for a waiting prompt.
+    while (ids.length > 0) {
+      const release = releases.shift();
+      if (release !== undefined) release();
+      const settledIds = [];
+      for (const id of ids) {
+        if ((await read(id, doctor)).status === 'completed') settledIds.push(id);
+      }
+      for (const id of settledIds) ids.splice(ids.indexOf(id), 1);
+      if (release === undefined) await new Promise((resolve) => setTimeout(resolve, 40));
+    }
+    expect(releases.length).toBe(0);
+  });
+
   it('a delete during generation stays deleted', async () => {
     const created = await create(doctor, 'scenario:held to be deleted');
     await until(

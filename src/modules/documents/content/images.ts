@@ -1,4 +1,5 @@
 import { Duplex } from 'node:stream';
+import pLimit from 'p-limit';
 import sharp, { type Sharp } from 'sharp';
 
 /**
@@ -63,6 +64,13 @@ export interface ImageSanitizer {
    */
   thumbnail: Promise<Buffer>;
 }
+
+/**
+ * Images decoded at once per process. A decoded image can take ~150 MB (50 MP RGB), so twenty
+ * parallel image uploads must not all decode together; the others wait their turn (libvips uses
+ * several threads per image anyway, so throughput hardly changes).
+ */
+const decoding = pLimit(2);
 
 const expectedFormat = { 'image/png': 'png', 'image/jpeg': 'jpeg' } as const;
 
@@ -152,7 +160,7 @@ export function imageSanitizer(
     final(callback) {
       const input = Buffer.concat(chunks);
       chunks.length = 0;
-      sanitize(input, type, opts).then(
+      decoding(() => sanitize(input, type, opts)).then(
         ({ image, thumbnail: thumb }) => {
           finish(undefined, thumb);
           output.push(image);
