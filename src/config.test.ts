@@ -86,6 +86,7 @@ describe('loadConfig defaults', () => {
       llmApiKey: undefined,
       llmTimeoutMs: 30_000,
       llmMaxAttempts: 3,
+      llmResumeIntervalMs: 60_000,
       promptDailyQuota: 100,
     });
   });

@@ -259,6 +259,8 @@ export function loadConfig(env: Env = process.env) {
     llmApiKey: optionalStr(env, 'LLM_API_KEY'),
     llmTimeoutMs: int(env, 'LLM_TIMEOUT_MS', 30_000, 100, 600_000),
     llmMaxAttempts: int(env, 'LLM_MAX_ATTEMPTS', 3, 1, 10),
+    // How often each instance looks for prompts left pending by a stopped or crashed instance.
+    llmResumeIntervalMs: int(env, 'LLM_RESUME_INTERVAL_MS', 60_000, 1_000, 3_600_000),
     // Prompts a user may create per UTC day; 0 turns the quota off.
     promptDailyQuota: int(env, 'PROMPT_DAILY_QUOTA', 100, 0, 1_000_000),
   });

@@ -78,6 +78,9 @@ export const patients = pgTable(
     index('patients_doctor_idx').on(t.assignedDoctorId),
     index('patients_group_idx').on(t.group),
     index('patients_dob_idx').on(t.dateOfBirth),
+    // Prompt redaction asks which words of a prompt are patients' names (exact, any case).
+    index('patients_first_name_lower_idx').on(sql`lower(${t.firstName})`),
+    index('patients_last_name_lower_idx').on(sql`lower(${t.lastName})`),
   ],
 );
 

@@ -12,9 +12,8 @@ import type { KnownIdentifiers } from './redaction.js';
  *
  * Only the candidates are sent (one JSON parameter, whatever their number), and only matching
  * words come back, never patient rows. Soft-deleted patients count: they are still people.
- * The name comparison is on lower(first_name) / lower(last_name), which no index serves yet; a
- * functional index on each would make it an index lookup on a large practice (follow-up, as the
- * patients table belongs to the patients module).
+ * The name comparison is on lower(first_name) / lower(last_name), each served by an expression
+ * index (migration 0013): one index probe per candidate word, whatever the practice's size.
  */
 
 export async function findKnownIdentifiers(

@@ -36,6 +36,8 @@ interface Generation {
   log: FastifyBaseLogger;
   /** Fires at shutdown: in-flight calls stop and their prompts stay `pending` for a restart. */
   stop: AbortController;
+  /** `id:version` of generations queued or running here, so a sweep never doubles one. */
+  scheduled: Set<string>;
 }
 
 // One per application (tests build several apps in one process); absent = not configured.
@@ -64,10 +66,20 @@ export function startPromptGeneration(
     calls: pLimit(PARALLEL_CALLS),
     log,
     stop: new AbortController(),
+    scheduled: new Set(),
   };
   generations.set(ctx, generation);
+  // Prompts left pending by another instance's stop or crash are picked up by whichever instance
+  // sweeps next, not only at the next start. A failed sweep is retried at the next tick.
+  const sweeper = setInterval(() => {
+    resumePendingPrompts(ctx).catch((error: unknown) => {
+      log.warn({ err: error }, 'could not resume pending prompts');
+    });
+  }, ctx.config.llmResumeIntervalMs);
+  sweeper.unref();
   return {
     stop: () => {
+      clearInterval(sweeper);
       generation.stop.abort();
     },
   };
@@ -88,8 +100,14 @@ export function schedulePromptGeneration(
 ): void {
   const generation = generations.get(ctx);
   if (generation === undefined || generation.stop.signal.aborted) return;
+  const job = `${row.id}:${row.version}`;
+  if (generation.scheduled.has(job)) return;
+  generation.scheduled.add(job);
   void ctx.background.run(
-    () => generate(ctx, generation, row.id, row.version),
+    () =>
+      generate(ctx, generation, row.id, row.version).finally(() => {
+        generation.scheduled.delete(job);
+      }),
     (error) => {
       generation.log.error({ err: error, promptId: row.id }, 'prompt generation crashed');
     },
@@ -97,9 +115,10 @@ export function schedulePromptGeneration(
 }
 
 /**
- * Picks up prompts left `pending` by a stop or crash. Only rows untouched for longer than a
- * generation can take are resumed, so a prompt another instance is still answering is not sent
- * twice; a duplicate would only cost tokens, as the version check keeps one answer.
+ * Picks up prompts left `pending` by a stop or crash: at start, then every
+ * LLM_RESUME_INTERVAL_MS. Only rows untouched for longer than a generation can take are resumed,
+ * so a prompt another instance is still answering is rarely sent twice (a duplicate would only
+ * cost tokens: the version check keeps one answer), and one queued here never is.
  */
 export async function resumePendingPrompts(ctx: AppContext): Promise<number> {
   const generation = generations.get(ctx);

@@ -130,6 +130,7 @@ beforeAll(async () => {
       LLM_API_KEY: apiKey,
       LLM_TIMEOUT_MS: '400',
       LLM_MAX_ATTEMPTS: '3',
+      LLM_RESUME_INTERVAL_MS: '1000',
     },
     { logger: undefined, logStream: { write: (line: string) => logLines.push(line) } },
   );
@@ -387,6 +388,19 @@ describe('generation through an OpenAI-compatible endpoint', () => {
     expect(await resumePendingPrompts(t.app.ctx)).toBe(1);
     const done = await settled(row.id, doctor);
     expect(done.response).toBe('Echo: left behind by a crash');
+  });
+
+  it('sweeps for pending prompts while running, not only at start', async () => {
+    const row = await insertPrompt(t.app.ctx.db, {
+      id: newId(),
+      userId: doctor.id,
+      content: 'left behind by another instance',
+      createdAt: new Date(Date.now() - 600_000),
+      updatedAt: new Date(Date.now() - 600_000),
+    });
+    // Nobody calls resumePendingPrompts here: the 1 s sweep must find it.
+    const done = await settled(row.id, doctor);
+    expect(done.response).toBe('Echo: left behind by another instance');
   });
 
   it('logs no prompt text, response or identifier', () => {

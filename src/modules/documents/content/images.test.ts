@@ -7,6 +7,7 @@ import {
   ImageAbortedError,
   ImageTooLargeError,
   ImageUnreadableError,
+  imageDecodeLoad,
   imageSanitizer,
   type ImageSanitizerOptions,
   type SanitizableImageType,
@@ -228,6 +229,32 @@ describe('imageSanitizer', () => {
       ImageTooLargeError,
     );
     await expect(run('image/png', input, { maxInputPixels: 20_000 })).resolves.toBeDefined();
+  });
+
+  it('decodes at most two images at once; the others wait their turn', async () => {
+    const photo = await sharp({
+      create: { width: 2_000, height: 1_500, channels: 3, background: '#3366aa' },
+    })
+      .jpeg()
+      .toBuffer();
+    let most = 0;
+    let queued = 0;
+    const watch = setInterval(() => {
+      const load = imageDecodeLoad();
+      most = Math.max(most, load.active);
+      queued = Math.max(queued, load.waiting);
+    }, 1);
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => run('image/jpeg', photo, opts, 64_000)),
+      );
+      for (const { image } of results) expect((await sharp(image).metadata()).width).toBe(2_000);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(most).toBe(2);
+    expect(queued).toBeGreaterThan(0);
+    expect(imageDecodeLoad()).toEqual({ active: 0, waiting: 0 });
   });
 
   it('rejects the thumbnail when the upload is aborted', async () => {

@@ -72,6 +72,11 @@ export interface ImageSanitizer {
  */
 const decoding = pLimit(2);
 
+/** Decodes running and waiting now (tests, and a future metrics endpoint). */
+export function imageDecodeLoad(): { active: number; waiting: number } {
+  return { active: decoding.activeCount, waiting: decoding.pendingCount };
+}
+
 const expectedFormat = { 'image/png': 'png', 'image/jpeg': 'jpeg' } as const;
 
 function classify(error: unknown, maxPixels: number): Error {

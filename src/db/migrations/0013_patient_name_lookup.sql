@@ -1,0 +1,2 @@
+CREATE INDEX "patients_first_name_lower_idx" ON "patients" USING btree (lower("first_name"));--> statement-breakpoint
+CREATE INDEX "patients_last_name_lower_idx" ON "patients" USING btree (lower("last_name"));
