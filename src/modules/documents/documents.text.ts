@@ -1,4 +1,4 @@
-import { buffer } from 'node:stream/consumers';
+import type { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import type { AppContext } from '../../context.js';
 import { extractPdf } from './content/pdf.js';
@@ -12,16 +12,33 @@ import { searchTextBytes } from './upload-pipeline.js';
 const parsing = pLimit(2);
 
 /**
+ * The stored bytes in one buffer of the known size: no list of chunks to concatenate (which
+ * would hold the file twice), one copy for pdf.js to own.
+ */
+async function readWhole(stream: Readable, size: number): Promise<Uint8Array> {
+  const whole = Buffer.allocUnsafe(size);
+  let at = 0;
+  for await (const chunk of stream) {
+    const bytes = chunk as Buffer;
+    if (at + bytes.length > size) throw new Error('stored content is longer than recorded');
+    bytes.copy(whole, at);
+    at += bytes.length;
+  }
+  return whole.subarray(0, at);
+}
+
+/**
  * Page count and text of a stored PDF. A PDF that cannot be parsed (damaged, encrypted) is still
  * a document: it is kept without text, and the reason is logged.
  */
 export async function extractDocumentText(
   ctx: AppContext,
   key: string,
+  size: number,
   warn: (message: string, error: unknown) => void,
 ): Promise<{ pageCount: number | null; text: string | null }> {
   return parsing(async () => {
-    const bytes = new Uint8Array(await buffer(await ctx.storage.get(key)));
+    const bytes = await readWhole(await ctx.storage.get(key), size);
     const result = await extractPdf(bytes, {
       maxTextChars: searchTextBytes,
       timeoutMs: 10_000,

@@ -170,7 +170,7 @@ export async function uploadDocument(
     }
     const text =
       stored.contentType === 'application/pdf'
-        ? await fromStorage(() => extractDocumentText(ctx, id, warn))
+        ? await fromStorage(() => extractDocumentText(ctx, id, stored.sizeBytes, warn))
         : { pageCount: null, text: stored.textHead ?? null };
     const row = await auditedChange(
       ctx,

@@ -72,6 +72,10 @@ export interface ImageSanitizer {
  */
 const decoding = pLimit(2);
 
+// libvips' operation cache keeps recent results (up to 50 MB by default) for reuse; every upload
+// is a different image, so it would only hold memory.
+sharp.cache(false);
+
 /** Decodes running and waiting now (tests, and a future metrics endpoint). */
 export function imageDecodeLoad(): { active: number; waiting: number } {
   return { active: decoding.activeCount, waiting: decoding.pendingCount };
@@ -90,17 +94,29 @@ function classify(error: unknown, maxPixels: number): Error {
   });
 }
 
+/**
+ * Checks the header, makes the thumbnail, and returns the cleaned image as a stream (encoded
+ * strip by strip for upright images, so it is never whole in memory twice).
+ */
 async function sanitize(
   input: Buffer,
   type: SanitizableImageType,
   opts: ImageSanitizerOptions,
-): Promise<{ image: Buffer; thumbnail: Buffer }> {
-  // failOn 'error': refuse truncated or corrupt pixel data but tolerate libjpeg warnings (some
-  // scanners and phones write slightly-off files that every viewer shows fine).
-  const load = () =>
-    sharp(input, { failOn: 'error', limitInputPixels: opts.maxInputPixels, autoOrient: true });
+): Promise<{ image: Sharp; thumbnail: Buffer }> {
   // Header only, so no pixel limit here: we compare ourselves and report the dimensions.
   const meta = await sharp(input, { limitInputPixels: false }).metadata();
+  // failOn 'error': refuse truncated or corrupt pixel data but tolerate libjpeg warnings (some
+  // scanners and phones write slightly-off files that every viewer shows fine). Rotating needs
+  // the whole image decoded; upright images (most) are re-encoded strip by strip instead, in a
+  // fraction of the memory.
+  const rotated = (meta.orientation ?? 1) > 1;
+  const load = () =>
+    sharp(input, {
+      failOn: 'error',
+      limitInputPixels: opts.maxInputPixels,
+      autoOrient: rotated,
+      sequentialRead: true,
+    });
   const width = meta.width;
   const height = meta.height;
   if (width * height > opts.maxInputPixels) {
@@ -126,8 +142,9 @@ async function sanitize(
     .resize(size, size, { fit: 'inside', withoutEnlargement: true })
     .flatten({ background: '#ffffff' })
     .jpeg({ quality: 80 });
-  const [image, thumbnail] = await Promise.all([main.toBuffer(), thumb.toBuffer()]);
-  return { image, thumbnail };
+  // One after the other: two decodes at once would double the peak memory of an upload.
+  const thumbnail = await thumb.toBuffer();
+  return { image: main, thumbnail };
 }
 
 /**
@@ -135,8 +152,9 @@ async function sanitize(
  * EXIF orientation applied and no metadata (JPEG at quality 90, PNG lossless), plus a thumbnail.
  *
  * Memory: libvips needs the whole compressed file, so the input is collected in memory (sharp's
- * own stream mode does the same); the upload size limit bounds it. Decoding then needs up to
- * width x height x channels bytes (x2 for 16-bit): 50 MP RGB is ~150 MB. Nothing is decoded
+ * own stream mode does the same); the upload size limit bounds it. An upright image is then
+ * decoded and re-encoded in strips and streamed out; one that must be rotated is decoded whole
+ * (width x height x channels bytes, x2 for 16-bit: 50 MP RGB is ~150 MB). Nothing is decoded
  * before the pixel count is checked.
  */
 export function imageSanitizer(
@@ -165,10 +183,18 @@ export function imageSanitizer(
     final(callback) {
       const input = Buffer.concat(chunks);
       chunks.length = 0;
-      decoding(() => sanitize(input, type, opts)).then(
-        ({ image, thumbnail: thumb }) => {
+      // The decode slot is held until the whole image has been encoded and handed on.
+      decoding(async () => {
+        const { image, thumbnail: thumb } = await sanitize(input, type, opts);
+        await new Promise<void>((resolve, reject) => {
+          image.on('data', (data: Buffer) => output.push(data));
+          image.once('end', resolve);
+          image.once('error', reject);
+        });
+        return thumb;
+      }).then(
+        (thumb) => {
           finish(undefined, thumb);
-          output.push(image);
           output.push(null);
         },
         (error: unknown) => {
@@ -180,7 +206,8 @@ export function imageSanitizer(
       callback();
     },
     read() {
-      // Output is pushed in one piece when processing ends.
+      // Output is pushed as libvips encodes it (no faster than the encoder, so never piling up
+      // beyond the encoded image); the consumer is storage, which keeps pace.
     },
     destroy(error, callback) {
       chunks.length = 0;

@@ -74,11 +74,22 @@ describe.skipIf(clamdSkipReason !== undefined)('virus scanner against clamd', ()
     });
   });
 
-  it('reports content over StreamMaxLength as a size-limit error', async () => {
+  it('refuses content over StreamMaxLength: a size-limit error, never a verdict', async () => {
     const scan = createVirusScanner({ socket, timeoutMs: 5_000 }).scan();
     const parts = Array.from({ length: 32 }, () => Buffer.alloc(64 * 1024, 0x61));
     await send(scan.input, parts);
-    await expect(scan.result).rejects.toBeInstanceOf(ScanSizeLimitError);
+    // clamd answers "INSTREAM size limit exceeded" and hangs up while we are still writing.
+    // Usually the answer is read first; sometimes the hang-up resets the connection and the
+    // kernel drops the unread answer (seen once in CI). Either way the file is refused, never
+    // passed as clean.
+    const error: unknown = await scan.result.then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(
+      error instanceof ScanSizeLimitError || error instanceof ScannerUnavailableError,
+      String(error),
+    ).toBe(true);
   });
 
   it('stops a gated upload carrying EICAR before storage sees its end', async () => {
