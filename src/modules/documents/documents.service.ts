@@ -16,8 +16,15 @@ import { isUuid } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { can, type Principal } from '../../lib/permissions.js';
 import type { AuditAction } from '../audit/audit.actions.js';
-import { patientRecordEvent, recordAudit, whoOf, auditedChange } from '../audit/audit.service.js';
+import {
+  auditedChange,
+  patientRecordEvent,
+  recordAudit,
+  whoOf,
+  type AuditEvent,
+} from '../audit/audit.service.js';
 import { loadPatient } from '../patients/patients.service.js';
+import { backendUnavailable } from './documents.errors.js';
 import { toDocumentDto } from './documents.mapper.js';
 import * as repo from './documents.repository.js';
 import type { ListDocumentsQueryInput } from './documents.schemas.js';
@@ -138,24 +145,35 @@ async function verifyContent(
     intact = size === row.sizeBytes && hash.digest('hex') === row.sha256;
   } catch (error) {
     if (!isIntegrityFailure(error)) {
-      throw new AppError('storage_unavailable', 'The document could not be read', {
-        headers: { 'retry-after': '30' },
-        cause: error,
-      });
+      throw backendUnavailable('storage_unavailable', 'The document could not be read', error);
     }
     intact = false;
   }
   if (!intact) {
-    await recordAudit(ctx.db, whoOf(actor), {
-      ...documentEvent('document.corrupt', row),
-      outcome: 'failure',
-    });
-    throw new AppError(
-      'document_corrupt',
+    throw await corrupt(
+      ctx,
+      actor,
+      row,
       'The stored content does not match its recorded SHA-256; it is not served. Restore it from a backup.',
     );
   }
   return kept === undefined ? undefined : Buffer.concat(kept);
+}
+
+/** Records an integrity failure in the audit trail; returns the problem the client gets. */
+async function corrupt(
+  ctx: AppContext,
+  actor: Principal,
+  row: DocumentRow,
+  message: string,
+  details: AuditEvent['details'] = { category: row.category },
+): Promise<AppError> {
+  await recordAudit(ctx.db, whoOf(actor), {
+    ...documentEvent('document.corrupt', row),
+    outcome: 'failure',
+    details,
+  });
+  return new AppError('document_corrupt', message);
 }
 
 /** Missing content, or content that fails decryption, is corruption; anything else an outage. */
@@ -179,10 +197,7 @@ export async function openDocumentContent(
   try {
     return { row, body: await ctx.storage.get(row.storageKey) };
   } catch (error) {
-    throw new AppError('storage_unavailable', 'The document could not be read', {
-      headers: { 'retry-after': '30' },
-      cause: error,
-    });
+    throw backendUnavailable('storage_unavailable', 'The document could not be read', error);
   }
 }
 
@@ -202,17 +217,12 @@ export async function openThumbnail(ctx: AppContext, actor: Principal, id: strin
       throw new AppError('not_found', 'The thumbnail is missing');
     }
     if (error instanceof StorageIntegrityError) {
-      await recordAudit(ctx.db, whoOf(actor), {
-        ...documentEvent('document.corrupt', row),
-        outcome: 'failure',
-        details: { category: row.category, part: 'thumbnail' },
+      throw await corrupt(ctx, actor, row, 'The stored thumbnail failed its integrity check', {
+        category: row.category,
+        part: 'thumbnail',
       });
-      throw new AppError('document_corrupt', 'The stored thumbnail failed its integrity check');
     }
-    throw new AppError('storage_unavailable', 'The thumbnail could not be read', {
-      headers: { 'retry-after': '30' },
-      cause: error,
-    });
+    throw backendUnavailable('storage_unavailable', 'The thumbnail could not be read', error);
   }
   await recordAudit(ctx.db, whoOf(actor), documentEvent('document.thumbnail', row));
   return body;

@@ -8,6 +8,7 @@ import { newId } from '../../lib/ids.js';
 import type { Principal } from '../../lib/permissions.js';
 import { auditedChange, patientRecordEvent, recordAudit, whoOf } from '../audit/audit.service.js';
 import { loadPatient } from '../patients/patients.service.js';
+import { backendUnavailable } from './documents.errors.js';
 import { extractDocumentText } from './documents.text.js';
 import { toDocumentDto } from './documents.mapper.js';
 import * as repo from './documents.repository.js';
@@ -64,15 +65,13 @@ async function discard(ctx: AppContext, keys: readonly string[]): Promise<void> 
 function unavailable(error: unknown): unknown {
   if (error instanceof AppError || error instanceof VirusFoundError) return error;
   if (error instanceof ScannerUnavailableError) {
-    return new AppError('scanner_unavailable', 'The virus scanner could not check the file', {
-      headers: { 'retry-after': '30' },
-      cause: error,
-    });
+    return backendUnavailable(
+      'scanner_unavailable',
+      'The virus scanner could not check the file',
+      error,
+    );
   }
-  return new AppError('storage_unavailable', 'The document could not be stored', {
-    headers: { 'retry-after': '30' },
-    cause: error,
-  });
+  return backendUnavailable('storage_unavailable', 'The document could not be stored', error);
 }
 
 /**

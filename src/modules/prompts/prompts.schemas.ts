@@ -1,5 +1,13 @@
 import { Type, type Static } from 'typebox';
-import { Page, PageQuery, StrictObject, Text, Timestamp, Uuid } from '../../lib/schema.js';
+import {
+  Nullable,
+  Page,
+  PageQuery,
+  StrictObject,
+  Text,
+  Timestamp,
+  Uuid,
+} from '../../lib/schema.js';
 
 /** Multi-line text (newlines and tabs allowed, other control characters refused). */
 const Content = Text({
@@ -14,15 +22,12 @@ export type CreatePromptInput = Static<typeof CreatePromptBody>;
 export const UpdatePromptBody = StrictObject({ content: Content });
 export type UpdatePromptInput = Static<typeof UpdatePromptBody>;
 
-const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
-  Type.Union([schema, Type.Null()]);
-
 export const PromptSchema = Type.Object(
   {
     id: Uuid,
     user_id: Uuid,
     content: Type.String(),
-    response: nullable(
+    response: Nullable(
       Type.String({
         description:
           'The generated answer. Identifiers appear as placeholders ([PATIENT_1], [MRN_1], ...) unless the reader may see patient demographics',
@@ -35,11 +40,11 @@ export const PromptSchema = Type.Object(
           '`pending` until a response is generated (forever when no LLM endpoint is configured), then `completed` or `failed`',
       },
     ),
-    model: nullable(Type.String()),
-    prompt_tokens: nullable(Type.Integer()),
-    completion_tokens: nullable(Type.Integer()),
-    latency_ms: nullable(Type.Integer()),
-    error: nullable(Type.String({ description: 'Why generation failed (status `failed`)' })),
+    model: Nullable(Type.String()),
+    prompt_tokens: Nullable(Type.Integer()),
+    completion_tokens: Nullable(Type.Integer()),
+    latency_ms: Nullable(Type.Integer()),
+    error: Nullable(Type.String({ description: 'Why generation failed (status `failed`)' })),
     version: Type.Integer(),
     created_at: Timestamp,
     updated_at: Timestamp,
