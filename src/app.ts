@@ -1,3 +1,4 @@
+import type { Logger } from 'drizzle-orm/logger';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
@@ -56,6 +57,8 @@ export interface BuildOptions {
   /** Send the production log configuration (redaction included) to this stream instead. */
   logStream?: { write(line: string): void };
   clock?: Clock;
+  /** Sees every SQL statement the app sends (tests count statements per request). */
+  queryLogger?: Logger;
 }
 
 /**
@@ -103,7 +106,9 @@ export async function buildApp(
     app.addSchema(schema);
   }
 
-  const database = await openDatabase(config);
+  const database = await openDatabase(
+    options.queryLogger ? { ...config, queryLogger: options.queryLogger } : config,
+  );
   let redis: Redis | undefined;
   let storage: DocumentStorage | undefined;
   const background = createBackgroundTasks();

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import type { Logger } from 'drizzle-orm/logger';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -47,7 +48,10 @@ export type DatabaseOptions = Pick<
   | 'dbQueryTimeoutMs'
   | 'dbStatementTimeoutMs'
   | 'dbJobTimeoutMs'
->;
+> & {
+  /** Sees every statement drizzle sends (tests count the statements of a request with it). */
+  queryLogger?: Logger | undefined;
+};
 
 /**
  * The options for a job (a CLI command such as seed or create-admin): the request timeouts,
@@ -64,11 +68,11 @@ export function jobDatabaseOptions(options: DatabaseOptions): DatabaseOptions {
 /** PostgreSQL when DATABASE_URL is set, otherwise PGlite in DATA_DIR ("memory://" for tests). */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.databaseUrl === undefined
-    ? openPglite(options.dataDir)
+    ? openPglite(options.dataDir, options.queryLogger)
     : openPostgres(options.databaseUrl, options);
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, logger?: Logger): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
   let release: (() => Promise<void>) | undefined;
   if (!inMemory) {
@@ -80,7 +84,7 @@ async function openPglite(dataDir: string): Promise<Database> {
     extensions: { pg_trgm, btree_gist },
   });
   await client.waitReady;
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  const db = drizzlePglite(client, { schema, ...(logger ? { logger } : {}) }) as unknown as Db;
   return {
     db,
     kind: 'pglite',
@@ -105,7 +109,10 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     queryMs: options.dbQueryTimeoutMs,
     statementMs: options.dbStatementTimeoutMs,
   });
-  const db = drizzlePg(pool, { schema }) as unknown as Db;
+  const db = drizzlePg(pool, {
+    schema,
+    ...(options.queryLogger ? { logger: options.queryLogger } : {}),
+  }) as unknown as Db;
   return {
     db,
     kind: 'postgres',
