@@ -39,6 +39,7 @@ describe('loadConfig defaults', () => {
       refreshTokenAbsoluteTtlS: 30 * 86_400,
       refreshReuseGraceS: 10,
       authCacheMs: 500,
+      auditSealIntervalMs: 200,
       registrationMode: 'open',
       corsOrigins: [],
       docsEnabled: true,
@@ -215,6 +216,7 @@ describe('loadConfig rejects bad values with a ConfigError naming the key', () =
     ['LOCKOUT_MAX_S', { LOCKOUT_BASE_S: '600', LOCKOUT_MAX_S: '60' }],
     ['RATE_LIMIT_PER_MIN', { RATE_LIMIT_PER_MIN: '0' }],
     ['AUTH_CACHE_MS', { AUTH_CACHE_MS: '901' }],
+    ['AUDIT_SEAL_INTERVAL_MS', { AUDIT_SEAL_INTERVAL_MS: '5' }],
     ['SMTP_URL', { SMTP_URL: 'http://mail.example.test' }],
     ['PUBLIC_URL', { PUBLIC_URL: 'ftp://clinic.example.test' }],
     [

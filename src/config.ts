@@ -201,6 +201,9 @@ export function loadConfig(env: Env = process.env) {
     // Under 1 s (the longest SECURITY.md lets a revocation take to reach another instance),
     // leaving room for the lookup that filled the entry.
     authCacheMs: int(env, 'AUTH_CACHE_MS', 500, 0, 900),
+    // How often committed audit rows are sealed into the hash chain; the sealing lag is about
+    // one interval.
+    auditSealIntervalMs: int(env, 'AUDIT_SEAL_INTERVAL_MS', 200, 10, 60_000),
     registrationMode: oneOf(env, 'REGISTRATION_MODE', 'open', registrationModes),
     corsOrigins: Object.freeze(list(env, 'CORS_ORIGINS')),
     docsEnabled: bool(env, 'DOCS_ENABLED', true),

@@ -16,6 +16,7 @@ import {
   type Seeded,
 } from '../../test/backup-support.js';
 import { bearer, login, strongPassword } from '../../test/helpers.js';
+import { sealPending } from '../modules/audit/audit.sealer.js';
 import { backupDatabase } from './backup.js';
 import { readHeader } from './reader.js';
 import { restoreDatabase } from './restore.js';
@@ -41,6 +42,8 @@ async function backedUp(engine: Engine): Promise<Made> {
   const app = await appOn(source);
   try {
     const seeded = await seedEveryTable(app);
+    // Sealed, so every column is final (restore-audit.int.test.ts covers unsealed rows).
+    await sealPending(app.ctx.db);
     const before = await snapshot(app.ctx.db);
     const summary = await backupDatabase(app.ctx.db, file, { storage: app.ctx.storage });
     // Every document's content and thumbnail, the soft-deleted one's included.

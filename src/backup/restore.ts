@@ -27,8 +27,8 @@ export interface RestoreSummary {
   blobs: number;
 }
 
-// The audit chain trigger's lock (migration 0008): held so no audit row can be appended to the
-// target while its trail is being restored.
+// The audit sealer's lock (migration 0014): held so no instance seals into the target's chain
+// while its trail is being restored.
 const AUDIT_LOCK_KEY = 727_354_001;
 
 /**
@@ -101,6 +101,7 @@ async function load(
     // fails here, before the commit.
     for await (const line of readBackup(file)) await loader.line(line);
     await loader.finish();
+    await releaseUnsealedAuditRows(session, tables);
     await setSequences(session, header);
     for (const table of tables) {
       await session.query(`alter table ${ident(table.name)} enable trigger user`);
@@ -187,6 +188,20 @@ async function clearTarget(
   // Children first; the append-only guard on audit_log is one of the disabled triggers.
   for (const table of [...tables].reverse())
     await session.query(`delete from ${ident(table.name)}`);
+}
+
+/**
+ * Unsealed audit rows carry the source's transaction ids, which mean nothing here (and could
+ * lie far above this database's, holding the rows back for a long time). They are all committed
+ * now, so they are due first, in seq order. Runs while the triggers are off.
+ */
+async function releaseUnsealedAuditRows(
+  session: SqlSession,
+  tables: readonly TableInfo[],
+): Promise<void> {
+  const audit = tables.find((table) => table.name === 'audit_log');
+  if (!audit?.columns.some((column) => column.name === 'tx_id')) return;
+  await session.query('update audit_log set tx_id = 0 where chain_pos is null');
 }
 
 /**

@@ -3,9 +3,15 @@ import { rowsOf, type DbOrTx } from '../../db/client.js';
 import { auditLog, type AuditOutcome, type AuditRow } from '../../db/schema/audit.js';
 import { users } from '../../db/schema/users.js';
 
-export type NewAuditRow = Omit<typeof auditLog.$inferInsert, 'seq' | 'at' | 'prevHash' | 'hash'>;
+export type NewAuditRow = Omit<
+  typeof auditLog.$inferInsert,
+  'seq' | 'at' | 'txId' | 'chainPos' | 'prevHash' | 'hash'
+>;
 
-/** `seq`, `at`, `prev_hash` and `hash` are assigned by the database trigger. */
+/**
+ * `seq`, `at` and `tx_id` are assigned by the database trigger, without any lock; the row is
+ * linked into the chain later by the sealer.
+ */
 export async function insertAuditRow(db: DbOrTx, row: NewAuditRow): Promise<void> {
   await db.insert(auditLog).values(row);
 }
@@ -91,6 +97,25 @@ export async function listPatientAccess(
     .limit(limit);
 }
 
+/**
+ * One seal pass in the database (function `audit_seal`, migration 0014): links up to `limit`
+ * committed rows into the chain. Returns how many, or -1 when another sealer holds the lock.
+ */
+export async function sealBatch(db: DbOrTx, limit: number): Promise<number> {
+  const [row] = rowsOf<{ sealed: number }>(
+    await db.execute(sql`select audit_seal(${limit}::int) as sealed`),
+  );
+  return row?.sealed ?? 0;
+}
+
+/** Rows written but not yet linked into the chain (a partial index holds exactly these). */
+export async function countUnsealed(db: DbOrTx): Promise<number> {
+  const [row] = rowsOf<{ n: string }>(
+    await db.execute(sql`select count(*)::text as n from audit_log where chain_pos is null`),
+  );
+  return Number(row?.n ?? 0);
+}
+
 export interface ChainCheck {
   rows: number;
   firstBroken: { seq: number; reason: 'hash_mismatch' | 'chain_break' } | null;
@@ -100,22 +125,30 @@ const GENESIS = '0'.repeat(64);
 const VERIFY_BATCH = 10_000;
 
 /**
- * Recomputes every row's hash with the same SQL function the insert trigger used, and checks
- * that each row links to the one before it (a deleted, inserted or re-hashed row breaks the
- * link). Walks the table in `seq` batches so that no single query outlives the request
- * timeouts, however long the trail grows.
+ * Recomputes every sealed row's hash with the same SQL function the sealer used, and checks
+ * that each row links to the one before it in chain order (a deleted, inserted, moved or
+ * re-hashed row breaks the link). Rows are named by `seq`, as everywhere in the API. Walks the
+ * chain in batches so that no single query outlives the request timeouts, however long the
+ * trail grows.
  */
 export async function verifyChain(db: DbOrTx, batch = VERIFY_BATCH): Promise<ChainCheck> {
   let previousHash = GENESIS;
-  let afterSeq = -1;
+  let afterPos = -1;
   let rows = 0;
   for (;;) {
-    const chunk = rowsOf<{ seq: string; prev_hash: string; hash: string; hash_ok: boolean }>(
+    const chunk = rowsOf<{
+      seq: string;
+      pos: string;
+      prev_hash: string;
+      hash: string;
+      hash_ok: boolean;
+    }>(
       await db.execute(sql`
-        select a.seq::text as seq, a.prev_hash, a.hash, a.hash = audit_row_hash(a) as hash_ok
+        select a.seq::text as seq, a.chain_pos::text as pos, a.prev_hash, a.hash,
+               a.hash = audit_row_hash(a) as hash_ok
         from audit_log a
-        where a.seq > ${afterSeq}
-        order by a.seq
+        where a.chain_pos > ${afterPos}
+        order by a.chain_pos
         limit ${batch}`),
     );
     for (const row of chunk) {
@@ -125,7 +158,7 @@ export async function verifyChain(db: DbOrTx, batch = VERIFY_BATCH): Promise<Cha
         return { rows: rows + 1, firstBroken: { seq, reason: 'chain_break' } };
       }
       previousHash = row.hash;
-      afterSeq = seq;
+      afterPos = Number(row.pos);
       rows += 1;
     }
     if (chunk.length < batch) return { rows, firstBroken: null };

@@ -3,6 +3,7 @@ import type { AppContext } from '../../context.js';
 import { problemResponses } from '../../lib/schema.js';
 import { actorOf } from '../../plugins/auth.js';
 import { AuditPage, AuditQuery, AuditVerification } from './audit.schemas.js';
+import { startAuditSealer } from './audit.sealer.js';
 import * as audit from './audit.service.js';
 
 const tags = ['admin'];
@@ -10,6 +11,13 @@ const tags = ['admin'];
 /** Admin views of the audit trail. Writing happens in the services, next to what they audit. */
 export const auditRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, opts) => {
   const { ctx } = opts;
+  // Links committed audit rows into the hash chain; one instance at a time does the work.
+  const sealer = startAuditSealer(
+    ctx.db,
+    ctx.config.auditSealIntervalMs,
+    app.log.child({ module: 'audit' }),
+  );
+  app.addHook('onClose', () => sealer.stop());
 
   app.get(
     '/admin/audit',

@@ -36,14 +36,17 @@ export const AuditEntry = Type.Object({
   request_id: Nullable(Type.String()),
   ip: Nullable(Type.String()),
   details: Type.Record(Type.String(), Type.Unknown()),
-  prev_hash: Type.String(),
-  hash: Type.String(),
+  prev_hash: Type.String({ description: 'Empty until the row is sealed into the chain' }),
+  hash: Type.String({ description: 'Empty until the row is sealed into the chain' }),
 });
 export const AuditPage = Page(AuditEntry);
 
 export const AuditVerification = Type.Object({
   ok: Type.Boolean(),
-  rows_checked: Type.Integer(),
+  rows_checked: Type.Integer({ description: 'Sealed rows checked' }),
+  pending_rows: Type.Integer({
+    description: 'Committed rows not yet sealed (an older transaction may still be open)',
+  }),
   first_broken_seq: Nullable(Type.Integer()),
   reason: Nullable(Type.String({ description: 'hash_mismatch (row changed) or chain_break' })),
   verified_at: Timestamp,

@@ -9,6 +9,7 @@ import { parseOptionalTimestamp } from '../../lib/timestamps.js';
 import type { Principal } from '../../lib/permissions.js';
 import type { AuditAction } from './audit.actions.js';
 import * as repo from './audit.repository.js';
+import { sealPending } from './audit.sealer.js';
 import type { AuditQuery } from './audit.schemas.js';
 
 /** Who did it and from where. From a Principal, or built by hand for unauthenticated events. */
@@ -146,13 +147,18 @@ export async function listAudit(ctx: AppContext, actor: Principal, query: AuditQ
   return { items: page.items.map(toAuditDto), next_cursor: page.next_cursor };
 }
 
-/** Admin: recompute the hash chain and report the first broken link, if any. */
+/**
+ * Admin: seal what can be sealed now, recompute the sealed chain and report the first broken
+ * link, if any, and how many rows still wait to be sealed.
+ */
 export async function verifyAudit(ctx: AppContext, actor: Principal) {
   requirePermission(actor, 'audit.read');
+  await sealPending(ctx.db);
   const check = await repo.verifyChain(ctx.db);
   return {
     ok: check.firstBroken === null,
     rows_checked: check.rows,
+    pending_rows: await repo.countUnsealed(ctx.db),
     first_broken_seq: check.firstBroken?.seq ?? null,
     reason: check.firstBroken?.reason ?? null,
     verified_at: ctx.clock.now().toISOString(),
