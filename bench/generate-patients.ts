@@ -85,14 +85,15 @@ export async function generatePatients(db: Db, total: number): Promise<string[]>
 /**
  * `count` appointments spread over `doctors` doctor accounts (created here) and the given
  * patients. Each doctor's appointments follow each other every 30 minutes and each patient has
- * at most one per doctor-slot, so the overlap constraints (migration 0003) never fire.
+ * at most one per doctor-slot, so the overlap constraints (migration 0003) never fire. Returns
+ * the doctors' ids (bench/run.ts books further appointments with them).
  */
 export async function generateAppointments(
   db: Db,
   patientIds: readonly string[],
   count: number,
   doctors = 20,
-): Promise<void> {
+): Promise<string[]> {
   // One hash for every doctor: these accounts never log in, and hashing is the slow part.
   const hashedPassword = await hashPassword(benchAdmin.password);
   const doctorIds = Array.from({ length: doctors }, () => newId());
@@ -127,6 +128,7 @@ export async function generateAppointments(
   }
   progress.stop();
   await db.execute(sql`analyze appointments`);
+  return doctorIds;
 }
 
 async function main(): Promise<void> {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hasExited, repoRoot, track } from './processes.js';
 
 /** The account bench/generate-patients.ts creates for benchmark clients. */
 export const benchAdmin = {
@@ -12,7 +13,8 @@ export const benchAdmin = {
 /**
  * Starts the built server (dist/) as a separate process, so the load generator in this process
  * never competes with it for the event loop. Uses PostgreSQL when BENCH_DATABASE_URL is set,
- * otherwise a fresh embedded data directory.
+ * otherwise a fresh embedded data directory (extraEnv may override both; an empty DATABASE_URL
+ * means the embedded database). The process is killed if this one exits first.
  */
 export async function startServer(
   port: number,
@@ -20,6 +22,7 @@ export async function startServer(
 ): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const dataDir = extraEnv.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'medcore-bench-'));
   const child: ChildProcess = spawn(process.execPath, ['dist/cli.js', 'serve'], {
+    cwd: repoRoot,
     env: {
       ...process.env,
       PORT: String(port),
@@ -34,28 +37,44 @@ export async function startServer(
       ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
       ...extraEnv,
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    // The server's output goes to stderr: stdout carries a benchmark's results.
+    stdio: ['ignore', 2, 2],
   });
+  track(child);
+  const stop = async () => {
+    if (!hasExited(child)) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      // Graceful shutdown is bounded; a server that hangs on it is killed.
+      const forced = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(forced);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  try {
+    await waitForHttp(`${url}/health`, 60_000, () => hasExited(child));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, pid: child.pid ?? 0, stop };
+}
+
+/** Polls `url` until it answers 2xx; fails early when `died()` says the process is gone. */
+export async function waitForHttp(url: string, timeoutMs: number, died: () => boolean) {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      if ((await fetch(`${url}/health`)).ok) break;
+      if ((await fetch(url)).ok) return;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error('server did not start within 30 s');
+    if (died()) throw new Error(`the server for ${url} exited during start-up`);
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return {
-    url,
-    pid: child.pid ?? 0,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 export async function postJson(url: string, body: unknown): Promise<Response> {

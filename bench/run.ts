@@ -1,0 +1,183 @@
+/**
+ * `npm run bench` (issue 11, requirement 5). After `npm run build`, per database (PostgreSQL when
+ * BENCH_DATABASE_URL is set, then embedded PGlite): seed, start the built server as its own
+ * process, read its RSS at rest, then per round and route a warm-up and a measured autocannon run
+ * (each in a child process), sampling the server's RSS; then the audit sealing lag. The bare
+ * Fastify hello server runs beside it as the ceiling. Writes bench/REPORT.md, prints it to stdout.
+ * Settings: bench/settings.ts. Everything listens on 127.0.0.1; all children stop at the end.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { sealingLag } from './audit-lag.js';
+import { firstMondayAfter, type BookingPlan } from './booking.js';
+import { runLoad, type LoadSpec } from './load.js';
+import { cleanup, hasExited, onCleanup, repoRoot, track } from './processes.js';
+import { renderReport, type RouteRuns, type TargetReport } from './report.js';
+import { routes, typo, type DbKind, type Route } from './routes.js';
+import { RssSampler, mb, treeRss } from './rss.js';
+import { benchAdmin, postJson, waitForHttp } from './server.js';
+import { isFullRun, settings } from './settings.js';
+import { freePort, openTarget, type Target } from './target.js';
+
+interface Hello {
+  url: string;
+  sampler: RssSampler;
+  rest: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+// The seeded appointments lie in January 2026 (bench/generate-patients.ts); bookings come after.
+const afterSeededAppointments = new Date('2026-02-01T00:00:00Z');
+
+async function startHello(): Promise<Hello> {
+  const port = await freePort();
+  const child = track(
+    spawn(process.execPath, ['bench/hello-server.js', String(port)], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    }),
+  );
+  onCleanup(async () => {
+    if (hasExited(child)) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/`, 30_000, () => hasExited(child));
+  const pid = child.pid ?? 0;
+  return { url, rest: treeRss(pid), sampler: new RssSampler(pid) };
+}
+
+/** A fresh access token before each run, so none expires during a long benchmark. */
+async function login(url: string): Promise<string> {
+  const response = await postJson(`${url}/api/v1/auth/login`, benchAdmin);
+  if (!response.ok) throw new Error(`login: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+async function specFor(route: Route, target: Target, hello: Hello): Promise<LoadSpec> {
+  const base = route.server === 'hello' ? hello.url : target.url;
+  const headers: Record<string, string> = {};
+  if (route.auth) headers.authorization = `Bearer ${await login(target.url)}`;
+  if (route.body !== undefined || route.booking) headers['content-type'] = 'application/json';
+  return {
+    url: base + route.path.replace('{patient}', target.seed.patientIds[0] ?? ''),
+    method: route.method,
+    headers,
+    ...(route.body === undefined ? {} : { body: route.body }),
+    connections: route.login ? settings.loginConnections : settings.connections,
+    warmupSeconds: settings.warmupSeconds,
+    seconds: settings.seconds,
+  };
+}
+
+async function measure(target: Target, hello: Hello): Promise<TargetReport> {
+  await sleep(settings.restSeconds * 1000);
+  const rssRest = treeRss(target.pid);
+  console.error(`${target.kind}: RSS at rest ${mb(rssRest)} MB`);
+  const sampler = new RssSampler(target.pid);
+  const { doctorIds, patientIds } = target.seed;
+  if (patientIds.length < doctorIds.length) throw new Error('fewer patients than doctors');
+  const booking: BookingPlan = {
+    doctorIds,
+    patientIds,
+    firstMonday: firstMondayAfter(new Date(), afterSeededAppointments),
+    firstRequest: 0,
+  };
+  const results: RouteRuns[] = routes.map((route) => ({
+    route,
+    connections: route.login ? settings.loginConnections : settings.connections,
+    runs: [],
+    peakRss: 0,
+  }));
+  try {
+    for (let round = 1; round <= settings.rounds; round++) {
+      for (const result of results) {
+        const spec = await specFor(result.route, target, hello);
+        // Each run continues after the slots the runs before it booked.
+        const plan = result.route.booking ? { booking: { ...booking } } : {};
+        const run = await runLoad({ ...spec, ...plan }, () => sampler.takePeak());
+        booking.firstRequest += run.generated;
+        result.peakRss = Math.max(result.peakRss, sampler.takePeak());
+        result.runs.push(run);
+        console.error(
+          `${target.kind} round ${round}/${settings.rounds} ${result.route.name}: ` +
+            `${Math.round(run.rps)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms, ` +
+            `errors ${run.errors}, non-2xx ${run.non2xx}`,
+        );
+      }
+    }
+    const sealing = await sealingLag(target.url, await login(target.url));
+    return {
+      kind: target.kind,
+      seedSeconds: target.seed.seconds,
+      rssRest,
+      rssPeak: sampler.overallPeak(),
+      sealing,
+      routes: results,
+    };
+  } finally {
+    sampler.stop();
+  }
+}
+
+/** The command as typed, with the BENCH_* settings (a password in the URL masked). */
+function command(): string {
+  const vars = Object.entries(process.env)
+    .filter(([key]) => key.startsWith('BENCH_'))
+    .map(([key, value]) => `${key}=${(value ?? '').replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')}`);
+  return [...vars.sort(), 'npm run bench'].join(' ');
+}
+
+function notes(hello: Hello): string[] {
+  const s = settings;
+  return [
+    ...(isFullRun(s)
+      ? []
+      : ['**Reduced settings (a smoke run): not comparable with the figures in issue 11.**']),
+    `Data: ${s.patients.toLocaleString('en-US')} patients, ` +
+      `${s.appointments.toLocaleString('en-US')} appointments over 20 doctors, seeded in bulk.`,
+    `Load: autocannon 8 in a child process per run, ${s.connections} connections ` +
+      `(login: ${s.loginConnections}, as it is bound by Argon2id on libuv's 4 threads); ` +
+      `${s.rounds} round(s) of ${s.seconds} s per route, each after a ${s.warmupSeconds} s warm-up.`,
+    'req/s: median of the rounds (min–max); p50: median of the rounds; p99: worst round; ' +
+      'errors (connection errors and timeouts) and non-2xx: summed over the rounds.',
+    '% of hello: median req/s over the median req/s of the bare Fastify hello measured in the ' +
+      "same database's pass.",
+    `Server: the built \`dist/cli.js serve\`, NODE_ENV=production, LOG_LEVEL=warn, rate limits off; ` +
+      'RSS is summed over its whole process tree (/proc VmRSS), sampled every 200 ms.',
+    `Typo search: \`q=${typo}\` (for the seeded surname Lewandowski). Booking: each request books ` +
+      'its own free 15-minute slot (bench/booking.ts), so 409s would be a failure.',
+    `Hello server RSS at rest ${mb(hello.rest)} MB, peak ${mb(hello.sampler.overallPeak())} MB.`,
+  ];
+}
+
+const date = new Date().toISOString();
+const machine = [
+  `nproc: ${availableParallelism()} (${cpus()[0]?.model ?? 'unknown CPU'})`,
+  `memory: ${Math.round(totalmem() / 1024 ** 3)} GB; load average at start: ${loadavg()[0]?.toFixed(2)}`,
+  `Node.js ${process.version}, Linux ${release()}`,
+];
+const kinds: DbKind[] =
+  settings.databaseUrl === undefined ? ['embedded'] : ['postgres', 'embedded'];
+
+try {
+  const hello = await startHello();
+  const targets: TargetReport[] = [];
+  for (const kind of kinds) {
+    const target = await openTarget(kind, settings);
+    try {
+      targets.push(await measure(target, hello));
+    } finally {
+      await target.close();
+    }
+  }
+  const report = renderReport({ date, machine, command: command(), notes: notes(hello), targets });
+  writeFileSync(join(repoRoot, 'bench', 'REPORT.md'), report);
+  console.log(report);
+} finally {
+  await cleanup();
+}
