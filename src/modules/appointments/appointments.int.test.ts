@@ -361,6 +361,37 @@ describe('POST /appointments', () => {
     expect(res2.statusCode).toBe(422);
     expect(problemOf(res2).code).toBe('unprocessable');
   });
+
+  it('names the doctor first when neither qualifies, even for a taken slot, and books nothing', async () => {
+    const doctor = await newDoctor();
+    const patient = await newPatient();
+    const startsAt = at(4, 9);
+    const taken = await book(admin.accessToken, {
+      patient_id: patient,
+      doctor_id: doctor.id,
+      starts_at: startsAt,
+    });
+    expect(taken.statusCode).toBe(201);
+    expect(
+      [
+        (await call('DELETE', `/users/${doctor.id}`, admin.accessToken)).statusCode,
+        (await call('DELETE', `/patients/${patient}`, admin.accessToken)).statusCode,
+      ].every((status) => status === 200 || status === 204),
+    ).toBe(true);
+    const res = await book(admin.accessToken, {
+      patient_id: patient,
+      doctor_id: doctor.id,
+      starts_at: startsAt,
+    });
+    expect(res.statusCode, res.body).toBe(422);
+    expect(problemOf(res).errors?.map((e) => e.field)).toEqual(['body.doctor_id']);
+    const listed = await call(
+      'GET',
+      `/appointments?doctor_id=${doctor.id}&limit=100`,
+      admin.accessToken,
+    );
+    expect(listed.json<PageBody<AppointmentBody>>().items).toHaveLength(1);
+  });
 });
 
 describe('double booking', () => {

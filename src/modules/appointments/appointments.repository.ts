@@ -6,6 +6,7 @@ import {
   type AppointmentStatus,
 } from '../../db/schema/appointments.js';
 import { patients } from '../../db/schema/patients.js';
+import { users } from '../../db/schema/users.js';
 
 export const activeStatuses: AppointmentStatus[] = ['scheduled', 'confirmed', 'checked_in'];
 
@@ -14,6 +15,29 @@ export async function insertAppointment(
   row: typeof appointments.$inferInsert,
 ): Promise<AppointmentRow> {
   const [created] = await db.insert(appointments).values(row).returning();
+  if (!created) throw new Error('insert returned no row');
+  return created;
+}
+
+/**
+ * Inserts a booking only for an active doctor and a live patient, checked by the INSERT itself
+ * rather than by two lookups before it: each id is taken from the row that qualifies, so an
+ * inactive (or non-doctor) account or a deleted patient leaves its column null and the insert
+ * fails with 23502 (not_null_violation). The caller tells which one it was on that failure only.
+ */
+export async function insertBooking(
+  db: DbOrTx,
+  row: typeof appointments.$inferInsert,
+): Promise<AppointmentRow> {
+  const [created] = await db
+    .insert(appointments)
+    .values({
+      ...row,
+      // The rule of users.service isActiveDoctor: role doctor and active.
+      doctorId: sql`(select ${users.id} from ${users} where ${users.id} = ${row.doctorId} and ${users.role} = 'doctor' and ${users.isActive})`,
+      patientId: sql`(select ${patients.id} from ${patients} where ${patients.id} = ${row.patientId} and ${patients.deletedAt} is null)`,
+    })
+    .returning();
   if (!created) throw new Error('insert returned no row');
   return created;
 }

@@ -111,17 +111,47 @@ export async function bookAppointment(
   assertMayWrite(actor, input.doctor_id);
   const startsAt = parseTimestamp(input.starts_at, 'body.starts_at');
   assertBookableStart(ctx, startsAt);
-  await assertActiveDoctor(ctx, input.doctor_id, 'doctor_id');
-  await mustExist('patient_id', () => loadPatient(ctx, input.patient_id));
   const duration = input.duration_minutes ?? 30;
   const endsAt = new Date(startsAt.getTime() + duration * 60_000);
-  const slot = { doctorId: input.doctor_id, patientId: input.patient_id, startsAt, endsAt };
+  const slot = {
+    doctorId: input.doctor_id,
+    patientId: input.patient_id,
+    startsAt,
+    endsAt,
+    duration,
+  };
+  // The insert itself refuses an inactive doctor or a missing patient (no lookups before it);
+  // only then are they looked up, to answer the same 422 as before. If both qualify by then,
+  // one changed meanwhile: book again, once.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await bookOnce(ctx, actor, input, slot);
+    } catch (error) {
+      if (sqlState(error) !== '23502') throw error;
+      await assertActiveDoctor(ctx, input.doctor_id, 'doctor_id');
+      await mustExist('patient_id', () => loadPatient(ctx, input.patient_id));
+      if (attempt === 2) {
+        throw new AppError('conflict', 'The doctor or the patient changed while booking', {
+          cause: error,
+        });
+      }
+    }
+  }
+}
+
+async function bookOnce(
+  ctx: AppContext,
+  actor: Principal,
+  input: CreateAppointmentInput,
+  slot: { doctorId: string; patientId: string; startsAt: Date; endsAt: Date; duration: number },
+) {
+  const { startsAt, endsAt, duration } = slot;
   const row = await withOverlapCheck(ctx, slot, () =>
     auditedChange(
       ctx,
       whoOf(actor),
       (tx) =>
-        repo.insertAppointment(tx, {
+        repo.insertBooking(tx, {
           id: newId(),
           patientId: input.patient_id,
           doctorId: input.doctor_id,

@@ -11,6 +11,10 @@ import {
 
 const live = isNull(patients.deletedAt);
 
+function favoriteExists(viewerId: string): SQL {
+  return sql`exists (select 1 from ${patientFavorites} f where f.patient_id = ${patients.id} and f.user_id = ${viewerId})`;
+}
+
 export async function insertPatient(db: DbOrTx, row: NewPatientRow): Promise<PatientRow> {
   const [created] = await db.insert(patients).values(row).returning();
   if (!created) throw new Error('insert returned no row');
@@ -20,6 +24,20 @@ export async function insertPatient(db: DbOrTx, row: NewPatientRow): Promise<Pat
 export async function findPatient(db: DbOrTx, id: string): Promise<PatientRow | undefined> {
   const [row] = await db
     .select()
+    .from(patients)
+    .where(and(eq(patients.id, id), live))
+    .limit(1);
+  return row;
+}
+
+/** A live patient and whether the viewer marked it a favourite, in one statement. */
+export async function findPatientForViewer(
+  db: DbOrTx,
+  id: string,
+  viewerId: string,
+): Promise<{ patient: PatientRow; isFavorite: boolean } | undefined> {
+  const [row] = await db
+    .select({ patient: patients, isFavorite: sql<boolean>`${favoriteExists(viewerId)}` })
     .from(patients)
     .where(and(eq(patients.id, id), live))
     .limit(1);
@@ -106,10 +124,6 @@ export interface PatientListRow {
 
 // word_similarity threshold for `<%`: low enough for one or two typos in a surname.
 const WORD_SIMILARITY_THRESHOLD = '0.3';
-
-function favoriteExists(viewerId: string): SQL {
-  return sql`exists (select 1 from ${patientFavorites} f where f.patient_id = ${patients.id} and f.user_id = ${viewerId})`;
-}
 
 /**
  * One keyset page of live patients. With `q`, rows match by substring on names, email, phone
