@@ -1,14 +1,27 @@
 /**
- * The load generator process: reads a LoadSpec (bench/load.ts) as JSON on stdin, runs the warm-up
- * and the measured autocannon run, and prints `warmed-up` between them and a LoadResult as JSON
- * at the end, on stdout.
+ * The load generator process: reads a LoadSpec (bench/load.ts) as one line of JSON on stdin, runs
+ * the warm-up and the measured autocannon run, and prints `warmed-up` between them and a
+ * LoadResult as JSON at the end, on stdout. A gated spec first prints `ready` and waits for a
+ * `go` line on stdin, so loads in several children start together.
  */
-import { text } from 'node:stream/consumers';
+import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { bookingBody } from './booking.js';
-import { warmedUp, type LoadResult, type LoadSpec } from './load.js';
+import { go, ready, warmedUp, type LoadResult, type LoadSpec } from './load.js';
 
-const spec = JSON.parse(await text(process.stdin)) as LoadSpec;
+const stdin = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+async function nextLine(): Promise<string> {
+  const line = await stdin.next();
+  if (line.done === true) throw new Error('stdin ended early');
+  return line.value;
+}
+
+const spec = JSON.parse(await nextLine()) as LoadSpec;
+if (spec.gated) {
+  process.stdout.write(`${ready}\n`);
+  const line = await nextLine();
+  if (line !== go) throw new Error(`expected "${go}" on stdin, got "${line}"`);
+}
 const plan = spec.booking;
 // Shared by both runs, so the measured run books after the warm-up's slots.
 let generated = 0;

@@ -1,8 +1,10 @@
 /**
  * bench/REPORT.md: one table per database, each route's req/s as a ratio to the bare Fastify
- * hello measured in the same run, next to issue 11's goals. The same text goes to stdout.
+ * hello measured in the same run, next to issue 11's goals, and a table of the mixed loads
+ * (bench/mixed.ts). The same text goes to stdout.
  */
 import type { LoadResult } from './load.js';
+import type { MixedRuns } from './mixed.js';
 import { mb } from './rss.js';
 import type { DbKind, Route } from './routes.js';
 
@@ -21,6 +23,7 @@ export interface TargetReport {
   rssPeak: number;
   sealing: string;
   routes: RouteRuns[];
+  mixed: MixedRuns[];
 }
 
 export interface BenchReport {
@@ -91,13 +94,49 @@ function table(target: TargetReport): string[] {
   return lines;
 }
 
+function sum(runs: LoadResult[], field: 'errors' | 'non2xx'): number {
+  return runs.reduce((total, run) => total + run[field], 0);
+}
+
+function mixedTable(scenarios: MixedRuns[]): string[] {
+  const lines = [
+    '| scenario | route | conns | req/s | p50 ms | p99 ms | errors / non-2xx | goal (issue 11) | peak RSS MB |',
+    '|---|---|---:|---:|---:|---:|---:|---|---:|',
+  ];
+  for (const scenario of scenarios) {
+    scenario.loads.forEach((load, i) => {
+      const rps = load.runs.map((run) => run.rps);
+      const p99 = Math.max(...load.runs.map((run) => run.p99));
+      const range = rps.length > 1 ? ` (${int(Math.min(...rps))}–${int(Math.max(...rps))})` : '';
+      const goal = load.probe ? `p99 < ${scenario.maxP99} ms ${mark(p99 < scenario.maxP99)}` : '–';
+      lines.push(
+        `| ${i === 0 ? scenario.name : ''} | ${load.route.name}${load.probe ? '' : ' (load)'} | ` +
+          `${load.connections} | ${int(median(rps))}${range} | ` +
+          `${median(load.runs.map((run) => run.p50))} | ${p99} | ` +
+          `${sum(load.runs, 'errors')} / ${sum(load.runs, 'non2xx')} | ${goal} | ` +
+          `${i === 0 ? String(mb(scenario.peakRss)) : ''} |`,
+      );
+    });
+  }
+  return lines;
+}
+
 function targetSection(target: TargetReport): string[] {
   const goal = rssGoals[target.kind];
   const rest = mb(target.rssRest);
   const peak = mb(target.rssPeak);
   const peakGoal =
     goal.peak === undefined ? '' : ` (goal ≤ ${goal.peak} MB ${mark(peak <= goal.peak)})`;
-  const failures = target.routes.flatMap((r) => {
+  const measured = [
+    ...target.routes.map((r) => ({ name: r.route.name, runs: r.runs })),
+    ...target.mixed.flatMap((scenario) =>
+      scenario.loads.map((load) => ({
+        name: `${load.route.name} (mixed: ${scenario.name})`,
+        runs: load.runs,
+      })),
+    ),
+  ];
+  const failures = measured.flatMap((r) => {
     const statuses: Record<string, number> = {};
     for (const run of r.runs) {
       for (const [status, count] of Object.entries(run.otherStatuses)) {
@@ -105,7 +144,7 @@ function targetSection(target: TargetReport): string[] {
       }
     }
     const list = Object.entries(statuses).map(([status, count]) => `${count} × ${status}`);
-    return list.length > 0 ? [`- non-2xx on ${r.route.name}: ${list.join(', ')}`] : [];
+    return list.length > 0 ? [`- non-2xx on ${r.name}: ${list.join(', ')}`] : [];
   });
   return [
     `## ${titles[target.kind]}`,
@@ -117,6 +156,10 @@ function targetSection(target: TargetReport): string[] {
     `- Audit sealing after the load (goal < 1 s): ${target.sealing}`,
     `- Seeding took ${target.seedSeconds.toFixed(1)} s`,
     ...failures,
+    '',
+    `### Mixed loads ${titles[target.kind].replace(/^MedCore /, '')}`,
+    '',
+    ...mixedTable(target.mixed),
     '',
   ];
 }

@@ -2,7 +2,8 @@
  * `npm run bench` (issue 11, requirement 5). After `npm run build`, per database (PostgreSQL when
  * BENCH_DATABASE_URL is set, then embedded PGlite): seed, start the built server as its own
  * process, read its RSS at rest, then per round and route a warm-up and a measured autocannon run
- * (each in a child process), sampling the server's RSS; then the audit sealing lag. The bare
+ * (each in a child process), sampling the server's RSS; then the mixed loads (bench/mixed.ts:
+ * routes driven together from parallel children); then the audit sealing lag. The bare
  * Fastify hello server runs beside it as the ceiling. Writes bench/REPORT.md, prints it to stdout.
  * Settings: bench/settings.ts. Everything listens on 127.0.0.1; all children stop at the end.
  */
@@ -10,9 +11,11 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { format, resolveConfig } from 'prettier';
 import { sealingLag } from './audit-lag.js';
 import { firstMondayAfter, type BookingPlan } from './booking.js';
 import { runLoad, type LoadSpec } from './load.js';
+import { measureMixed } from './mixed.js';
 import { cleanup, hasExited, onCleanup, repoRoot, track } from './processes.js';
 import { renderReport, type RouteRuns, type TargetReport } from './report.js';
 import { routes, typo, type DbKind, type Route } from './routes.js';
@@ -58,7 +61,12 @@ async function login(url: string): Promise<string> {
   return ((await response.json()) as { access_token: string }).access_token;
 }
 
-async function specFor(route: Route, target: Target, hello: Hello): Promise<LoadSpec> {
+async function specFor(
+  route: Route,
+  target: Target,
+  hello: Hello,
+  connections = route.login ? settings.loginConnections : settings.connections,
+): Promise<LoadSpec> {
   const base = route.server === 'hello' ? hello.url : target.url;
   const headers: Record<string, string> = {};
   if (route.auth) headers.authorization = `Bearer ${await login(target.url)}`;
@@ -68,7 +76,7 @@ async function specFor(route: Route, target: Target, hello: Hello): Promise<Load
     method: route.method,
     headers,
     ...(route.body === undefined ? {} : { body: route.body }),
-    connections: route.login ? settings.loginConnections : settings.connections,
+    connections,
     warmupSeconds: settings.warmupSeconds,
     seconds: settings.seconds,
   };
@@ -110,6 +118,14 @@ async function measure(target: Target, hello: Hello): Promise<TargetReport> {
         );
       }
     }
+    const mixed = await measureMixed(
+      settings,
+      (route, connections) => specFor(route, target, hello, connections),
+      sampler,
+      (line) => {
+        console.error(`${target.kind} ${line}`);
+      },
+    );
     const sealing = await sealingLag(target.url, await login(target.url));
     return {
       kind: target.kind,
@@ -118,10 +134,17 @@ async function measure(target: Target, hello: Hello): Promise<TargetReport> {
       rssPeak: sampler.overallPeak(),
       sealing,
       routes: results,
+      mixed,
     };
   } finally {
     sampler.stop();
   }
+}
+
+/** Formatted as the repository's Prettier settings want it (aligned tables), so checks pass. */
+async function formatMarkdown(text: string): Promise<string> {
+  const path = join(repoRoot, 'bench', 'REPORT.md');
+  return format(text, { ...(await resolveConfig(path)), filepath: path });
 }
 
 /** The command as typed, with the BENCH_* settings (a password in the URL masked). */
@@ -145,6 +168,11 @@ function notes(hello: Hello): string[] {
       `${s.rounds} round(s) of ${s.seconds} s per route, each after a ${s.warmupSeconds} s warm-up.`,
     'req/s: median of the rounds (min–max); p50: median of the rounds; p99: worst round; ' +
       'errors (connection errors and timeouts) and non-2xx: summed over the rounds.',
+    `Mixed loads: per scenario, each route from its own autocannon child; the children load first ` +
+      `and are then started together, with the same ${s.warmupSeconds} s warm-up and ${s.seconds} s ` +
+      `measured run, ${s.rounds} round(s), after the single-route runs; the goal is on the first ` +
+      `route (the probe), the others are the load beside it. Aggregated like the routes; the ` +
+      `server's peak RSS under load includes these runs.`,
     '% of hello: median req/s over the median req/s of the bare Fastify hello measured in the ' +
       "same database's pass.",
     `Server: the built \`dist/cli.js serve\`, NODE_ENV=production, LOG_LEVEL=warn, rate limits off; ` +
@@ -175,7 +203,9 @@ try {
       await target.close();
     }
   }
-  const report = renderReport({ date, machine, command: command(), notes: notes(hello), targets });
+  const report = await formatMarkdown(
+    renderReport({ date, machine, command: command(), notes: notes(hello), targets }),
+  );
   writeFileSync(join(repoRoot, 'bench', 'REPORT.md'), report);
   console.log(report);
 } finally {

@@ -1,7 +1,8 @@
 /**
  * Settings of `npm run bench`, from the environment. The defaults make the whole run (both
  * databases, 100,000 patients) take about ten minutes on the 2-core development machine:
- * 10 routes x 3 rounds x (2 s warm-up + 5 s measured + ~1 s process start) per database.
+ * 10 routes x 3 rounds x (2 s warm-up + 5 s measured + ~1 s process start) per database, plus
+ * the mixed loads (bench/mixed.ts): 2 scenarios x 3 rounds x the same, about a minute per database.
  */
 
 function int(name: string, fallback: number, min: number, max: number): number {
