@@ -1,29 +1,62 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
-import type { FastifyInstance } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+} from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 
+// The API serves JSON; the only HTML is the docs UI, whose assets are all same-origin. No
+// upgrade-insecure-requests: plain-HTTP deployments on a LAN must still load the docs' assets.
+const contentSecurityPolicy = [
+  "default-src 'self'",
+  "base-uri 'self'",
+  "font-src 'self' https: data:",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "img-src 'self' data:",
+  "object-src 'none'",
+  "script-src 'self'",
+  "script-src-attr 'none'",
+  "style-src 'self' 'unsafe-inline'",
+].join(';');
+
+/**
+ * The security headers of every response: helmet's defaults with the CSP above and a same-origin
+ * resource policy, exactly what @fastify/helmet sent. None of them depends on the request, so
+ * they are built once here instead of by helmet's middleware on every request (which took about
+ * a quarter of the CPU of a cheap route).
+ */
+export const securityHeaders: Readonly<Record<string, string>> = Object.freeze({
+  'content-security-policy': contentSecurityPolicy,
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'origin-agent-cluster': '?1',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-dns-prefetch-control': 'off',
+  'x-download-options': 'noopen',
+  'x-frame-options': 'SAMEORIGIN',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
+});
+
+function setSecurityHeaders(
+  _request: FastifyRequest,
+  reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+): void {
+  void reply.headers(securityHeaders);
+  done();
+}
+
 /** Security headers on every response and CORS only for the origins the operator lists. */
 export const securityPlugin = fp(async (app: FastifyInstance, opts: { config: Config }) => {
-  await app.register(helmet, {
-    // The API serves JSON; the only HTML is the docs UI, whose assets are all same-origin.
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        objectSrc: ["'none'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-        // Plain-HTTP deployments on a LAN must still load the docs' own assets.
-        upgradeInsecureRequests: null,
-      },
-    },
-    crossOriginResourcePolicy: { policy: 'same-origin' },
-  });
+  // First among the onRequest hooks (as helmet was), so errors and 404s carry them too.
+  app.addHook('onRequest', setSecurityHeaders);
   await app.register(cors, {
     origin: opts.config.corsOrigins.length > 0 ? [...opts.config.corsOrigins] : false,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
