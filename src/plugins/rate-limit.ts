@@ -64,9 +64,9 @@ export const rateLimitPlugin = fp(async (app: FastifyInstance, opts: RateLimitPl
   });
   const generalLimit = app.rateLimit({
     max: config.rateLimitPerMin,
-    keyGenerator: async (request) => {
+    keyGenerator: (request) => {
       const token = bearerToken(request.headers.authorization);
-      const claims = token === undefined ? null : await tokens.verifyAccess(token);
+      const claims = token === undefined ? null : tokens.verifyAccess(token);
       return claims === null ? `api:ip:${clientKey(request)}` : `api:user:${claims.sub}`;
     },
   });

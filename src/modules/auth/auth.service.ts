@@ -188,7 +188,7 @@ export async function authenticate(
   ctx: AppContext,
   accessToken: string,
 ): Promise<Principal | null> {
-  const claims = await ctx.tokens.verifyAccess(accessToken);
+  const claims = ctx.tokens.verifyAccess(accessToken);
   if (!claims) return null;
   let state = ctx.sessionCache.get(claims.sid);
   if (state === undefined) {
