@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createTransport, type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Config } from '../config.js';
 
 /** Plain-text mail is all MedCore sends (reset links); no HTML, no attachments. */
@@ -30,6 +30,31 @@ export type MailerOptions = Pick<Config, 'smtpUrl' | 'emailFrom' | 'dataDir'> & 
 // Memory mode exists for tests; the cap keeps a long fuzz run from growing without bound.
 const MEMORY_CAP = 1_000;
 
+type Nodemailer = typeof import('nodemailer');
+let nodemailer: Promise<Nodemailer> | undefined;
+
+/**
+ * A transport made on first use: nodemailer (~13 MB) loads when the first message is sent, not
+ * when the service starts (most requests never send mail). `close` releases it if it was made.
+ */
+function lazyTransport(make: (module: Nodemailer) => Transporter) {
+  let transport: Promise<Transporter> | undefined;
+  return {
+    get(): Promise<Transporter> {
+      transport ??= (nodemailer ??= import('nodemailer')).then(make);
+      return transport;
+    },
+    close(): void {
+      transport?.then(
+        (made) => {
+          made.close();
+        },
+        () => undefined,
+      );
+    },
+  };
+}
+
 /**
  * SMTP when SMTP_URL is set; otherwise development mode writes each message as an .eml file into
  * DATA_DIR/outbox (or keeps it in memory when DATA_DIR is `memory://`). Nothing here logs: the
@@ -53,24 +78,27 @@ function withoutLogging(url: string): string {
 
 function smtpMailer(options: MailerOptions, url: string): Mailer {
   const timeoutMs = options.timeoutMs ?? 5_000;
-  const transport = createTransport({
-    url: withoutLogging(url),
-    connectionTimeout: timeoutMs,
-    greetingTimeout: timeoutMs,
-    socketTimeout: timeoutMs * 2,
-    dnsTimeout: timeoutMs,
-    // Nodemailer's own logger would print SMTP traffic, message data included.
-    logger: false,
-    debug: false,
-    // We only ever send literal text; refuse any content that would read a file or fetch a URL.
-    disableFileAccess: true,
-    disableUrlAccess: true,
-  });
+  const smtpUrl = withoutLogging(url);
+  const transport = lazyTransport(({ createTransport }) =>
+    createTransport({
+      url: smtpUrl,
+      connectionTimeout: timeoutMs,
+      greetingTimeout: timeoutMs,
+      socketTimeout: timeoutMs * 2,
+      dnsTimeout: timeoutMs,
+      // Nodemailer's own logger would print SMTP traffic, message data included.
+      logger: false,
+      debug: false,
+      // We only ever send literal text; refuse any content that would read a file or fetch a URL.
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    }),
+  );
   return {
     mode: 'smtp',
     sent: [],
     async send(message) {
-      await transport.sendMail({ from: options.emailFrom, ...message });
+      await (await transport.get()).sendMail({ from: options.emailFrom, ...message });
     },
     close() {
       transport.close();
@@ -79,14 +107,16 @@ function smtpMailer(options: MailerOptions, url: string): Mailer {
 }
 
 /** Composes the real MIME message (headers, encoding) without sending it anywhere. */
-function composer(): Transporter {
-  return createTransport({
-    streamTransport: true,
-    buffer: true,
-    newline: 'unix',
-    disableFileAccess: true,
-    disableUrlAccess: true,
-  });
+function composer() {
+  return lazyTransport(({ createTransport }) =>
+    createTransport({
+      streamTransport: true,
+      buffer: true,
+      newline: 'unix',
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    }),
+  );
 }
 
 function outboxMailer(options: MailerOptions, dir: string): Mailer {
@@ -95,7 +125,8 @@ function outboxMailer(options: MailerOptions, dir: string): Mailer {
     mode: 'outbox',
     sent: [],
     async send(message) {
-      const info = (await compose.sendMail({ from: options.emailFrom, ...message })) as {
+      const transport = await compose.get();
+      const info = (await transport.sendMail({ from: options.emailFrom, ...message })) as {
         message: Buffer;
       };
       // Owner-only: the files hold reset tokens. Server-generated names, never from input.

@@ -1,12 +1,14 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 /**
  * Redis with fail-fast settings: commands never queue while disconnected and time out quickly,
  * so a Redis outage degrades features instead of hanging requests.
  */
 export async function createRedis(url: string, waitMs = 2_000): Promise<Redis> {
+  // ioredis (~20 MB) loads only when REDIS_URL is set: this is its only caller.
+  const { Redis } = await import('ioredis');
   const redis = new Redis(url, {
     lazyConnect: false,
     enableOfflineQueue: false,

@@ -1,9 +1,9 @@
-import PDFDocument from 'pdfkit';
 import type { AppContext } from '../../context.js';
 import type { AppointmentRow } from '../../db/schema/appointments.js';
 import type { PatientRow } from '../../db/schema/patients.js';
 import type { PrescriptionRow } from '../../db/schema/prescriptions.js';
 import { requirePermission } from '../../lib/access.js';
+import { loadPdfDocument } from '../../lib/pdf-document.js';
 import { can, type Principal } from '../../lib/permissions.js';
 import {
   listRecentForPatient,
@@ -36,7 +36,8 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}... (shortened; see the full record)`;
 }
 
-function render(data: SummaryData): Promise<Buffer> {
+async function render(data: SummaryData): Promise<Buffer> {
+  const PDFDocument = await loadPdfDocument();
   return new Promise((resolve, reject) => {
     // compress: false keeps the content streams readable (tests search them for text); a summary
     // is a few kilobytes either way.

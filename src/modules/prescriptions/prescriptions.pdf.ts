@@ -1,13 +1,14 @@
-import PDFDocument from 'pdfkit';
 import { recordAudit, whoOf } from '../audit/audit.service.js';
 import type { AppContext } from '../../context.js';
 import { requirePermission } from '../../lib/access.js';
+import { loadPdfDocument } from '../../lib/pdf-document.js';
 import type { Principal } from '../../lib/permissions.js';
 import { loadPatient } from '../patients/patients.service.js';
 import { findAccount } from '../users/users.service.js';
 import { loadPrescription, prescriptionEvent } from './prescriptions.service.js';
 
-function render(lines: [string, string][], title: string, footer: string): Promise<Buffer> {
+async function render(lines: [string, string][], title: string, footer: string): Promise<Buffer> {
+  const PDFDocument = await loadPdfDocument();
   return new Promise((resolve, reject) => {
     // Fixed metadata dates keep the file free of anything but the prescription itself.
     const doc = new PDFDocument({

@@ -1,6 +1,7 @@
 import { Duplex } from 'node:stream';
 import pLimit from 'p-limit';
-import sharp, { type Sharp } from 'sharp';
+import type SharpFunction from 'sharp';
+import type { Sharp } from 'sharp';
 
 /**
  * Re-encodes uploaded images so that what we store and serve carries pixels only: camera EXIF
@@ -72,9 +73,20 @@ export interface ImageSanitizer {
  */
 const decoding = pLimit(2);
 
-// libvips' operation cache keeps recent results (up to 50 MB by default) for reuse; every upload
-// is a different image, so it would only hold memory.
-sharp.cache(false);
+let loading: Promise<typeof SharpFunction> | undefined;
+
+/**
+ * sharp and libvips (~30 MB) are loaded by the first image upload, not when the service starts.
+ * libvips' operation cache keeps recent results (up to 50 MB by default) for reuse; every upload
+ * is a different image, so it would only hold memory: it is switched off on load.
+ */
+function loadSharp(): Promise<typeof SharpFunction> {
+  loading ??= import('sharp').then(({ default: sharp }) => {
+    sharp.cache(false);
+    return sharp;
+  });
+  return loading;
+}
 
 /** Decodes running and waiting now (tests, and a future metrics endpoint). */
 export function imageDecodeLoad(): { active: number; waiting: number } {
@@ -103,6 +115,7 @@ async function sanitize(
   type: SanitizableImageType,
   opts: ImageSanitizerOptions,
 ): Promise<{ image: Sharp; thumbnail: Buffer }> {
+  const sharp = await loadSharp();
   // Header only, so no pixel limit here: we compare ourselves and report the dimensions.
   const meta = await sharp(input, { limitInputPixels: false }).metadata();
   // failOn 'error': refuse truncated or corrupt pixel data but tolerate libjpeg warnings (some

@@ -1,5 +1,3 @@
-import { getResolvedPDFJS } from 'unpdf';
-
 /**
  * Page count and text of an uploaded PDF (for the document record and search), read with
  * unpdf's serverless pdf.js build. An unreadable PDF is not an upload error: the document is
@@ -98,6 +96,8 @@ export async function extractPdf(
   opts: PdfExtractOptions,
 ): Promise<PdfExtraction> {
   const deadline = Date.now() + opts.timeoutMs;
+  // unpdf and its pdf.js build load with the first PDF upload, not when the service starts.
+  const { getResolvedPDFJS } = await import('unpdf');
   const { getDocument } = await getResolvedPDFJS();
   const task = getDocument({ data: new Uint8Array(bytes), ...offline });
   try {

@@ -2,10 +2,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../../config.js';
-import { createAzureStorage } from './azure.js';
 import { encryptedStorage } from './encrypted.js';
 import { createLocalStorage } from './local.js';
-import { createS3Storage } from './s3.js';
 import type { DocumentStorage } from './storage.js';
 
 export type { DocumentStorage } from './storage.js';
@@ -43,9 +41,11 @@ async function createDriver(config: StorageConfig): Promise<DocumentStorage> {
       }
       return createLocalStorage({ dir: join(config.dataDir, 'documents') });
     }
-    case 's3':
+    // The cloud SDKs (about 20 MB each) load only for the driver configured.
+    case 's3': {
       if (config.s3Bucket === undefined)
         throw new Error('S3_BUCKET is required for STORAGE_DRIVER=s3');
+      const { createS3Storage } = await import('./s3.js');
       return createS3Storage({
         bucket: config.s3Bucket,
         region: config.s3Region,
@@ -54,14 +54,17 @@ async function createDriver(config: StorageConfig): Promise<DocumentStorage> {
         accessKeyId: config.s3AccessKeyId,
         secretAccessKey: config.s3SecretAccessKey,
       });
-    case 'azure':
+    }
+    case 'azure': {
       if (config.azureConnectionString === undefined) {
         throw new Error('AZURE_STORAGE_CONNECTION_STRING is required for STORAGE_DRIVER=azure');
       }
+      const { createAzureStorage } = await import('./azure.js');
       return createAzureStorage({
         connectionString: config.azureConnectionString,
         container: config.azureContainer,
       });
+    }
   }
 }
 
