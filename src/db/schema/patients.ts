@@ -72,7 +72,15 @@ export const patients = pgTable(
       .on(sql`lower(${t.email})`)
       .where(sql`${t.deletedAt} is null and ${t.email} is not null`),
     index('patients_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
-    index('patients_name_trgm_idx').using('gin', sql`${t.nameText} gin_trgm_ops`),
+    // Relevance search reads fuzzy matches in order from this index: name trigrams, then the id
+    // as three float8 parts (migration 0015, patients.search.ts).
+    index('patients_name_knn_idx').using(
+      'gist',
+      sql`${t.nameText} gist_trgm_ops (siglen = 256)`,
+      sql`((('x' || substr(replace(${t.id}::text, '-', ''), 1, 12))::bit(48)::bigint)::float8)`,
+      sql`((('x' || substr(replace(${t.id}::text, '-', ''), 13, 12))::bit(48)::bigint)::float8)`,
+      sql`((('x' || substr(replace(${t.id}::text, '-', ''), 25, 8))::bit(32)::bigint)::float8)`,
+    ),
     index('patients_name_idx').on(t.lastName, t.firstName, t.id),
     index('patients_created_idx').on(t.createdAt, t.id),
     index('patients_doctor_idx').on(t.assignedDoctorId),

@@ -8,6 +8,7 @@ import {
   type PatientRow,
   type VisitNoteRow,
 } from '../../db/schema/patients.js';
+import { likePattern, searchByRelevance, WORD_SIMILARITY_THRESHOLD } from './patients.search.js';
 
 const live = isNull(patients.deletedAt);
 
@@ -122,27 +123,14 @@ export interface PatientListRow {
   rank: number;
 }
 
-// word_similarity threshold for `<%`: low enough for one or two typos in a surname.
-const WORD_SIMILARITY_THRESHOLD = '0.3';
-
 /**
  * One keyset page of live patients. With `q`, rows match by substring on names, email, phone
- * and MRN, or by trigram word similarity on the name (typo-tolerant), best match first; both are
- * served by GIN trigram indexes (search_text, name_text).
+ * and MRN, or by trigram word similarity on the name (typo-tolerant); in relevance order (the
+ * default with `q`) best match first, through patients.search.ts.
  */
 export async function listPatients(db: DbOrTx, filter: PatientFilter): Promise<PatientListRow[]> {
   const q = filter.q?.toLowerCase();
-  const pattern = q === undefined ? '' : `%${q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-  // An exact MRN or email wins; then substring hits (name, email, phone, MRN) rank above
-  // fuzzy-only hits; within each, the closer the name, the higher.
-  const rank: SQL<number> =
-    q === undefined
-      ? sql<number>`0::float8`
-      : sql<number>`(word_similarity(${q}, ${patients.nameText}) + case when ${patients.searchText} like ${pattern} then 1 else 0 end + case when lower(${patients.mrn}) = ${q} or lower(${patients.email}) = ${q} then 2 else 0 end)::float8`;
-  const conditions: (SQL | undefined)[] = [live];
-  if (q !== undefined) {
-    conditions.push(sql`(${patients.searchText} like ${pattern} or ${q} <% ${patients.nameText})`);
-  }
+  const conditions: SQL[] = [live];
   if (filter.assignedDoctorId !== undefined) {
     conditions.push(eq(patients.assignedDoctorId, filter.assignedDoctorId));
   }
@@ -150,18 +138,47 @@ export async function listPatients(db: DbOrTx, filter: PatientFilter): Promise<P
     conditions.push(eq(patients.dateOfBirth, filter.dateOfBirth));
   if (filter.group !== undefined) conditions.push(eq(patients.group, filter.group));
   if (filter.favoritesOnly === true) conditions.push(favoriteExists(filter.viewerId));
+  const viewerFavorite = favoriteExists(filter.viewerId);
+  const after = filter.after;
 
+  if (q === undefined) {
+    if (filter.sort === 'relevance') throw new Error('the relevance order needs q');
+    return listInOrder(db, { ...filter, sort: filter.sort }, conditions, viewerFavorite);
+  }
+  // `<%` reads the similarity threshold: set for this transaction only.
+  return db.transaction(async (tx) => {
+    await tx.execute(
+      sql`select set_config('pg_trgm.word_similarity_threshold', ${WORD_SIMILARITY_THRESHOLD}, true)`,
+    );
+    if (filter.sort === 'relevance') {
+      return searchByRelevance(tx, {
+        q,
+        conditions,
+        after:
+          after?.r !== undefined && after.id !== undefined
+            ? { rank: Number(after.r), id: after.id }
+            : undefined,
+        rows: filter.limit + 1,
+        viewerFavorite,
+      });
+    }
+    conditions.push(
+      sql`(${patients.searchText} like ${likePattern(q)} or ${q} <% ${patients.nameText})`,
+    );
+    return listInOrder(tx, { ...filter, sort: filter.sort }, conditions, viewerFavorite);
+  });
+}
+
+/** A page in name or creation order (relevance needs `q`: see searchByRelevance). */
+async function listInOrder(
+  db: DbOrTx,
+  filter: PatientFilter & { sort: Exclude<PatientSort, 'relevance'> },
+  conditions: SQL[],
+  viewerFavorite: SQL,
+): Promise<PatientListRow[]> {
   const after = filter.after;
   let order: SQL[];
   switch (filter.sort) {
-    case 'relevance':
-      order = [sql`${rank} desc`, asc(patients.id)];
-      if (after?.r !== undefined && after.id !== undefined) {
-        conditions.push(
-          sql`(${rank} < ${Number(after.r)}::float8 or (${rank} = ${Number(after.r)}::float8 and ${patients.id} > ${after.id}))`,
-        );
-      }
-      break;
     case 'name':
       order = [asc(patients.lastName), asc(patients.firstName), asc(patients.id)];
       if (after?.l !== undefined && after.f !== undefined && after.id !== undefined) {
@@ -186,27 +203,16 @@ export async function listPatients(db: DbOrTx, filter: PatientFilter): Promise<P
       break;
     }
   }
-
-  const run = async (tx: DbOrTx) => {
-    const rows = await tx
-      .select({
-        patient: patients,
-        isFavorite: sql<boolean>`${favoriteExists(filter.viewerId)}`,
-        rank: rank.mapWith(Number),
-      })
-      .from(patients)
-      .where(and(...conditions))
-      .orderBy(...order)
-      .limit(filter.limit + 1);
-    return rows;
-  };
-  if (q === undefined) return run(db);
-  return db.transaction(async (tx) => {
-    await tx.execute(
-      sql`select set_config('pg_trgm.word_similarity_threshold', ${WORD_SIMILARITY_THRESHOLD}, true)`,
-    );
-    return run(tx);
-  });
+  return db
+    .select({
+      patient: patients,
+      isFavorite: sql<boolean>`${viewerFavorite}`,
+      rank: sql<number>`0::float8`.mapWith(Number),
+    })
+    .from(patients)
+    .where(and(...conditions))
+    .orderBy(...order)
+    .limit(filter.limit + 1);
 }
 
 export async function countPatients(db: DbOrTx, viewerId: string) {
