@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Db } from '../db/client.js';
+import { engineOf, type Db } from '../db/client.js';
 import { valueSettings } from './format.js';
 
 /**
@@ -32,7 +32,8 @@ export async function openSession(db: Db): Promise<SqlSession> {
   if (client instanceof pg.Pool) {
     const connection = await client.connect();
     return {
-      kind: 'postgres',
+      // The embedded database too is reached through a pool (it serves the wire protocol).
+      kind: engineOf(db),
       async query(text, params = []) {
         const result = await connection.query<unknown[]>({
           text,

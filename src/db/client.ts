@@ -1,16 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { Logger } from 'drizzle-orm/logger';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { Config } from '../config.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { embeddedSettings, startEmbeddedDatabase } from './embedded/host.js';
 import { migrationsFolder } from './paths.js';
 import { connectPgClient, createPgPool } from './pg-pool.js';
 import * as schema from './schema/index.js';
@@ -65,43 +61,63 @@ export function jobDatabaseOptions(options: DatabaseOptions): DatabaseOptions {
   };
 }
 
-/** PostgreSQL when DATABASE_URL is set, otherwise PGlite in DATA_DIR ("memory://" for tests). */
+/**
+ * PostgreSQL when DATABASE_URL is set, otherwise PGlite in DATA_DIR ("memory://" for tests).
+ * PGlite runs in a worker thread and speaks the PostgreSQL protocol on a unix socket
+ * (embedded/), so both engines go through the same node-postgres pool, timeouts and drizzle
+ * driver, and a slow query on the embedded database never blocks the event loop.
+ */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.databaseUrl === undefined
-    ? openPglite(options.dataDir, options.queryLogger)
-    : openPostgres(options.databaseUrl, options);
+    ? openPglite(options)
+    : openPool(options.databaseUrl, options, 'postgres');
 }
 
-async function openPglite(dataDir: string, logger?: Logger): Promise<Database> {
-  const inMemory = dataDir.startsWith('memory://');
+async function openPglite(options: DatabaseOptions): Promise<Database> {
+  const inMemory = options.dataDir.startsWith('memory://');
+  const dataDir = resolve(options.dataDir);
   let release: (() => Promise<void>) | undefined;
   if (!inMemory) {
-    mkdirSync(resolve(dataDir), { recursive: true });
-    release = await lockDataDir(resolve(dataDir));
+    mkdirSync(dataDir, { recursive: true });
+    release = await lockDataDir(dataDir);
   }
-  // The same extensions the migrations create on PostgreSQL.
-  const client = new PGlite(inMemory ? dataDir : resolve(dataDir, 'pg'), {
-    extensions: { pg_trgm, btree_gist },
-  });
-  await client.waitReady;
-  const db = drizzlePglite(client, { schema, ...(logger ? { logger } : {}) }) as unknown as Db;
+  let embedded;
+  try {
+    embedded = await startEmbeddedDatabase({
+      dataDir: inMemory ? options.dataDir : resolve(dataDir, 'pg'),
+      ...(inMemory ? {} : { socketDir: resolve(dataDir, 'run') }),
+      settings: embeddedSettings,
+      onFailure: (error) => {
+        // Requests fail at once from here on (the socket refuses); readiness reports it.
+        console.error(`medcore: the embedded database stopped: ${error.message}`);
+      },
+    });
+  } catch (error) {
+    await release?.();
+    throw error;
+  }
+  const server = embedded;
+  const database = openPool(server.url, options, 'pglite');
   return {
-    db,
+    db: database.db,
     kind: 'pglite',
     async ping() {
-      await client.query('select 1');
+      if (server.failure !== undefined) throw server.failure;
+      await database.ping();
     },
-    async migrate() {
-      await migratePglite(db as never, { migrationsFolder });
-    },
+    migrate: () => database.migrate(),
     close: once(async () => {
-      await client.close();
-      await release?.();
+      try {
+        await database.close();
+      } finally {
+        await server.close();
+        await release?.();
+      }
     }),
   };
 }
 
-async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
+function openPool(url: string, options: DatabaseOptions, kind: Database['kind']): Database {
   const pool = createPgPool(url, {
     max: options.dbPoolMax,
     applicationName: 'medcore',
@@ -113,9 +129,10 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     schema,
     ...(options.queryLogger ? { logger: options.queryLogger } : {}),
   }) as unknown as Db;
+  engines.set(db, kind);
   return {
     db,
-    kind: 'postgres',
+    kind,
     async ping() {
       await pool.query('select 1');
     },
@@ -139,6 +156,13 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     },
     close: once(() => pool.end()),
   };
+}
+
+const engines = new WeakMap<Db, Database['kind']>();
+
+/** The engine behind a `db` from openDatabase (code given only a Db, such as backup, asks). */
+export function engineOf(db: Db): Database['kind'] {
+  return engines.get(db) ?? 'postgres';
 }
 
 /** Raw `execute` results: node-postgres and PGlite both carry `rows`. */
