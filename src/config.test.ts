@@ -24,7 +24,7 @@ describe('loadConfig defaults', () => {
       logLevel: 'info',
       databaseUrl: undefined,
       dataDir: './data',
-      dbPoolMax: 10,
+      dbPoolMax: 25,
       dbConnectTimeoutMs: 1_000,
       dbQueryTimeoutMs: 1_500,
       dbStatementTimeoutMs: 1_500,

@@ -106,7 +106,11 @@ describe.skipIf(pgBase === undefined)(
 
     beforeAll(async () => {
       proxy = await startTcpProxy(targetOf(pgBase ?? '', 5432));
-      t = await buildTestApp({}, { routeDatabaseUrl: (url) => viaProxy(url, proxy) });
+      // The pool size these tests reason about (bursts and leaks beyond the pool).
+      t = await buildTestApp(
+        { DB_POOL_MAX: '10' },
+        { routeDatabaseUrl: (url) => viaProxy(url, proxy) },
+      );
       doctor = await createUser(t.app, 'doctor');
       call = api(t, doctor);
     });
