@@ -62,7 +62,7 @@ describe('the embedded database', () => {
     const gap = await longestTimerGap(() => database.db.execute(sql`select pg_sleep(1)`));
     expect(performance.now() - started).toBeGreaterThanOrEqual(990);
     // In the main thread the timer would wait for the whole second.
-    expect(gap).toBeLessThan(400);
+    expect(gap).toBeLessThan(600);
   });
 
   it('keeps /health answering while a long query runs', async () => {
@@ -86,7 +86,7 @@ describe('the embedded database', () => {
       await slow;
       // Many answers while the query ran, none held up for long (in the main thread: one, late).
       expect(times.length).toBeGreaterThan(10);
-      expect(Math.max(...times)).toBeLessThan(400);
+      expect(Math.max(...times)).toBeLessThan(600);
     } finally {
       await app.close();
     }
