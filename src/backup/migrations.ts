@@ -2,7 +2,6 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import type { Database } from '../db/client.js';
 import { migrationsFolder } from '../db/paths.js';
 
@@ -43,9 +42,8 @@ export async function migrateTo(database: Database, level: number): Promise<void
     for (const entry of entries) {
       await copyFile(join(migrationsFolder, `${entry.tag}.sql`), join(dir, `${entry.tag}.sql`));
     }
-    const config = { migrationsFolder: dir };
-    if (database.kind === 'pglite') await migratePglite(database.db as never, config);
-    else await migratePg(database.db as never, config);
+    // Both engines are reached through node-postgres (the embedded one serves the protocol).
+    await migratePg(database.db as never, { migrationsFolder: dir });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

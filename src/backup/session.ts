@@ -10,52 +10,31 @@ import { valueSettings } from './format.js';
 export interface SqlSession {
   readonly kind: 'pglite' | 'postgres';
   query(text: string, params?: unknown[]): Promise<unknown[][]>;
-  /** Returns the connection (to the pool on PostgreSQL). */
+  /** Returns the connection to the pool. */
   release(): Promise<void>;
 }
 
-interface PgliteLike {
-  query(
-    text: string,
-    params?: unknown[],
-    options?: { rowMode?: 'array' | 'object' },
-  ): Promise<{ rows: unknown[] }>;
-}
-
 /**
- * A session on the database behind `db`: a connection of its own from the pool on PostgreSQL;
- * on PGlite the one in-process session (a CLI job is its only user).
+ * A session on the database behind `db`: a connection of its own from the pool. Both engines
+ * are reached through node-postgres (the embedded one serves the PostgreSQL protocol).
  */
 export async function openSession(db: Db): Promise<SqlSession> {
   // drizzle keeps the driver's client here; the Database interface has no other way to it.
   const client = (db as unknown as { $client: unknown }).$client;
-  if (client instanceof pg.Pool) {
-    const connection = await client.connect();
-    return {
-      // The embedded database too is reached through a pool (it serves the wire protocol).
-      kind: engineOf(db),
-      async query(text, params = []) {
-        const result = await connection.query<unknown[]>({
-          text,
-          values: params,
-          rowMode: 'array',
-        });
-        return result.rows;
-      },
-      async release() {
-        connection.release();
-      },
-    };
-  }
-  const lite = client as PgliteLike;
+  if (!(client instanceof pg.Pool)) throw new Error('backup needs a node-postgres pool');
+  const connection = await client.connect();
   return {
-    kind: 'pglite',
+    kind: engineOf(db),
     async query(text, params = []) {
-      const result = await lite.query(text, params, { rowMode: 'array' });
-      return result.rows as unknown[][];
+      const result = await connection.query<unknown[]>({
+        text,
+        values: params,
+        rowMode: 'array',
+      });
+      return result.rows;
     },
     async release() {
-      // Nothing to release: the PGlite instance belongs to the caller.
+      connection.release();
     },
   };
 }
