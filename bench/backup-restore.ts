@@ -25,7 +25,7 @@ import { restoreDatabase } from '../src/backup/restore.js';
 import { loadConfig } from '../src/config.js';
 import { jobDatabaseOptions, openDatabase, type Database } from '../src/db/client.js';
 import { createProgress } from '../src/lib/progress.js';
-import { createLocalStorage } from '../src/modules/documents/storage/local.js';
+import { createLocalStorage } from '../src/infra/storage/local.js';
 import { generateAppointments, generatePatients, insertBenchAdmin } from './generate-patients.js';
 
 type Engine = 'pglite' | 'postgres';

@@ -2,11 +2,12 @@ import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import type { BackgroundTasks } from './lib/background.js';
 import type { Clock } from './lib/clock.js';
-import type { Mailer } from './lib/mailer.js';
-import type { SessionCache } from './modules/auth/session-cache.js';
-import type { VirusScanner } from './modules/documents/scan/clamav.js';
-import type { DocumentStorage } from './modules/documents/storage/storage.js';
-import type { TokenSigner } from './modules/auth/tokens.js';
+import type { Mailer } from './infra/mailer.js';
+import type { VirusScanner } from './infra/scan/clamav.js';
+import type { SessionCache } from './infra/session-cache.js';
+import type { DocumentStorage } from './infra/storage/storage.js';
+import type { TokenSigner } from './infra/tokens.js';
+import type { SessionState } from './modules/auth/auth.repository.js';
 
 /** What every use case may depend on; built once in buildApp and passed explicitly. */
 export interface AppContext {
@@ -20,7 +21,7 @@ export interface AppContext {
   /** Work started by a request but not awaited by it (drained before the database closes). */
   readonly background: BackgroundTasks;
   /** Session states remembered for at most AUTH_CACHE_MS; cleared by every revocation. */
-  readonly sessionCache: SessionCache;
+  readonly sessionCache: SessionCache<SessionState>;
   /** Document content (STORAGE_DRIVER; encrypted when DOCUMENTS_ENCRYPTION_KEY is set). */
   readonly storage: DocumentStorage;
   /** ClamAV, when CLAMAV_SOCKET is set; uploads are scanned before they are kept. */

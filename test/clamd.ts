@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createVirusScanner } from '../src/modules/documents/scan/clamav.js';
+import { createVirusScanner } from '../src/infra/scan/clamav.js';
 
 /**
  * A real clamd for tests (Debian package clamav-daemon; CI installs it). Official signatures are

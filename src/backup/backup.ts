@@ -1,7 +1,7 @@
 import type { Db } from '../db/client.js';
 import type { Progress } from '../lib/progress.js';
 import { appVersion } from '../lib/version.js';
-import type { DocumentStorage } from '../modules/documents/storage/storage.js';
+import type { DocumentStorage } from '../infra/storage/storage.js';
 import { appliedMigrations, listSequences, listTables, type TableInfo } from './catalog.js';
 import { emitBlob, contentKeys } from './content.js';
 import { BACKUP_FORMAT, BACKUP_VERSION, type BackupHeader } from './format.js';

@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
-import {
-  StorageNotFoundError,
-  type DocumentStorage,
-} from '../modules/documents/storage/storage.js';
+import { StorageNotFoundError, type DocumentStorage } from '../infra/storage/storage.js';
 import { BLOB_CHUNK, BackupError, type ControlLine } from './format.js';
 import type { SqlSession } from './session.js';
 

@@ -17,7 +17,7 @@ import {
 import { newPatient, upload } from '../../test/documents-support.js';
 import { createUser } from '../../test/helpers.js';
 import type { Database } from '../db/client.js';
-import type { DocumentStorage } from '../modules/documents/storage/storage.js';
+import type { DocumentStorage } from '../infra/storage/storage.js';
 import { backupDatabase } from './backup.js';
 import { openSession } from './session.js';
 import { appliedMigrations } from './catalog.js';

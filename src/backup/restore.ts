@@ -1,6 +1,6 @@
 import type { Database } from '../db/client.js';
 import type { Progress } from '../lib/progress.js';
-import type { DocumentStorage } from '../modules/documents/storage/storage.js';
+import type { DocumentStorage } from '../infra/storage/storage.js';
 import { appliedMigrations, listTables, tablesWithRows, type TableInfo } from './catalog.js';
 import { BlobSink } from './content.js';
 import { BackupError, type BackupHeader } from './format.js';

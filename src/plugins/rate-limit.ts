@@ -4,7 +4,7 @@ import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { AppError } from '../lib/errors.js';
-import type { TokenSigner } from '../modules/auth/tokens.js';
+import type { TokenSigner } from '../infra/tokens.js';
 import { bearerToken } from './auth.js';
 import { ResilientStore } from './rate-limit-store.js';
 

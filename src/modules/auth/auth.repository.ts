@@ -7,7 +7,7 @@ import {
   type SessionRow,
 } from '../../db/schema/sessions.js';
 import { users } from '../../db/schema/users.js';
-import { forgetCachedSessions } from './session-cache.js';
+import { forgetCachedSessions } from '../../infra/session-cache.js';
 
 export async function insertSession(
   db: DbOrTx,

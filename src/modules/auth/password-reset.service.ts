@@ -3,7 +3,7 @@ import type { UserRow } from '../../db/schema/users.js';
 import { randomToken, sha256Hex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import type { MailMessage } from '../../lib/mailer.js';
+import type { MailMessage } from '../../infra/mailer.js';
 import { effectiveRole } from '../../lib/permissions.js';
 import { recordAudit, type AuditWho } from '../audit/audit.service.js';
 import * as users from '../users/users.service.js';

@@ -28,7 +28,7 @@ import { backendUnavailable } from './documents.errors.js';
 import { toDocumentDto } from './documents.mapper.js';
 import * as repo from './documents.repository.js';
 import type { ListDocumentsQueryInput } from './documents.schemas.js';
-import { StorageIntegrityError, StorageNotFoundError } from './storage/storage.js';
+import { StorageIntegrityError, StorageNotFoundError } from '../../infra/storage/storage.js';
 
 /** Categories a role may see: clinical ones need a clinical role (receptionists: non-clinical). */
 function readableCategories(actor: Principal): readonly DocumentCategory[] {

@@ -13,8 +13,8 @@ import { extractDocumentText } from './documents.text.js';
 import { toDocumentDto } from './documents.mapper.js';
 import * as repo from './documents.repository.js';
 import { UploadFields, type DocumentDto, type UploadFieldsInput } from './documents.schemas.js';
-import { ScannerUnavailableError } from './scan/clamav.js';
-import { VirusFoundError } from './scan/gate.js';
+import { ScannerUnavailableError } from '../../infra/scan/clamav.js';
+import { VirusFoundError } from '../../infra/scan/gate.js';
 import { streamUpload, type StoredUpload } from './upload-pipeline.js';
 
 /** One part of a multipart form, as the route hands it over (no framework types here). */

@@ -17,9 +17,9 @@ import {
   ScanSizeLimitError,
   type VirusScan,
   type VirusScanner,
-} from './scan/clamav.js';
-import { scanGate } from './scan/gate.js';
-import type { DocumentStorage } from './storage/storage.js';
+} from '../../infra/scan/clamav.js';
+import { scanGate } from '../../infra/scan/gate.js';
+import type { DocumentStorage } from '../../infra/storage/storage.js';
 
 /*
  * The streaming part of an upload: bytes go from the request to storage in one pass, never

@@ -1,14 +1,13 @@
-import type { SessionState } from './auth.repository.js';
-
 /**
- * A per-instance memory of session states for at most AUTH_CACHE_MS (<= 1 s), so a busy client
- * does not cost one session lookup per request. SECURITY.md lets revocation take up to 1 s to
- * reach access tokens on every instance; that bound is the TTL. On the instance that revokes,
- * revocation is immediate: every revoke clears the caches of this process and stops them
- * remembering until the revoking transaction has surely ended (revocations are rare).
+ * A per-instance memory of session states (whatever auth keeps per session id) for at most
+ * AUTH_CACHE_MS (<= 1 s), so a busy client does not cost one session lookup per request.
+ * SECURITY.md lets revocation take up to 1 s to reach access tokens on every instance; that bound
+ * is the TTL. On the instance that revokes, revocation is immediate: every revoke clears the
+ * caches of this process and stops them remembering until the revoking transaction has surely
+ * ended (revocations are rare).
  */
-export class SessionCache {
-  private readonly entries = new Map<string, { state: SessionState; until: number }>();
+export class SessionCache<State = unknown> {
+  private readonly entries = new Map<string, { state: State; until: number }>();
   // After a revocation, nothing is remembered for a while: the revoking transaction may not
   // have committed yet, and a lookup in that gap would otherwise keep the old state.
   private bypassUntil = 0;
@@ -20,7 +19,7 @@ export class SessionCache {
     liveCaches.add(this);
   }
 
-  get(sessionId: string): SessionState | undefined {
+  get(sessionId: string): State | undefined {
     if (performance.now() < this.bypassUntil) return undefined;
     const entry = this.entries.get(sessionId);
     if (entry === undefined) return undefined;
@@ -31,7 +30,7 @@ export class SessionCache {
     return entry.state;
   }
 
-  set(sessionId: string, state: SessionState): void {
+  set(sessionId: string, state: State): void {
     if (this.ttlMs <= 0 || performance.now() < this.bypassUntil) return;
     // Oldest first out: a Map iterates in insertion order.
     if (this.entries.size >= this.maxEntries) {

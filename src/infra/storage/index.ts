@@ -1,7 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Config } from '../../../config.js';
+import type { Config } from '../../config.js';
 import { encryptedStorage } from './encrypted.js';
 import { createLocalStorage } from './local.js';
 import type { DocumentStorage } from './storage.js';

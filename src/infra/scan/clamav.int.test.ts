@@ -1,7 +1,7 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clamdSkipReason, eicar, startTestClamd, type TestClamd } from '../../../../test/clamd.js';
+import { clamdSkipReason, eicar, startTestClamd, type TestClamd } from '../../../test/clamd.js';
 import { ScanSizeLimitError, ScannerUnavailableError, createVirusScanner } from './clamav.js';
 import { VirusFoundError, scanGate } from './gate.js';
 

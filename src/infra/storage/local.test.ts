@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../config.js';
+import { loadConfig } from '../../config.js';
 import { createStorage } from './index.js';
 import { createLocalStorage, shardPath } from './local.js';
 import { filesBelow, readAll, sourceOf, storageContract } from './storage.contract.js';

@@ -1,7 +1,7 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { Role } from '../../db/schema/users.js';
-import { newId } from '../../lib/ids.js';
+import type { Role } from '../db/schema/users.js';
+import { newId } from '../lib/ids.js';
 
 export interface AccessClaims {
   sub: string;
