@@ -1,11 +1,29 @@
 import { defineConfig } from 'vitest/config';
 
+// Two projects: `unit` (no app, no database: seconds) and `integration` (*.int.test.ts: each file
+// builds its own app on its own database). `vitest run` runs both; `--project unit` one.
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // Each test file builds its own app on its own database; forks keep native modules isolated.
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['**/*.int.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['src/**/*.int.test.ts', 'test/**/*.int.test.ts'],
+        },
+      },
+    ],
   },
 });

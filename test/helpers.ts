@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { buildApp, type BuildOptions } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
@@ -139,6 +139,66 @@ export async function login(app: FastifyInstance, email: string, password: strin
 
 export function bearer(token: string) {
   return { authorization: `Bearer ${token}` };
+}
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Who calls: a test user, a bare access token, or nobody (no Authorization header). */
+export type Caller = { accessToken: string } | string | undefined;
+
+/**
+ * A request body, as `app.inject()` takes it: an object or array is sent as JSON (with
+ * `content-type: application/json` unless a header says otherwise), a string or Buffer as is.
+ */
+export type Body = NonNullable<InjectOptions['payload']>;
+
+export interface RequestOptions {
+  headers?: Record<string, string>;
+}
+
+/** The light-my-request response, with a `json<T>()` that asks for the body's type. */
+export type ApiResponse = Omit<LightMyRequestResponse, 'json'> & {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names it
+  json<T = unknown>(): T;
+};
+
+/**
+ * The shared test client: `api(t.app).as(admin).post('/patients', body)`. Paths are relative to
+ * `/api/v1` unless `prefix` says otherwise (`api(t.app, { prefix: '' }).get('/health')`). Name
+ * the body's type when reading it, from the module's schemas: `res.json<PatientDto>()`.
+ */
+export interface ApiClient {
+  /** The same client, calling as `caller` (`Authorization: Bearer ...`; none for undefined). */
+  as(caller: Caller): ApiClient;
+  get(url: string, options?: RequestOptions): Promise<ApiResponse>;
+  delete(url: string, options?: RequestOptions): Promise<ApiResponse>;
+  post(url: string, body?: Body, options?: RequestOptions): Promise<ApiResponse>;
+  put(url: string, body?: Body, options?: RequestOptions): Promise<ApiResponse>;
+  patch(url: string, body?: Body, options?: RequestOptions): Promise<ApiResponse>;
+  request(method: Method, url: string, body?: Body, options?: RequestOptions): Promise<ApiResponse>;
+}
+
+export function api(
+  app: FastifyInstance,
+  { prefix = '/api/v1', caller }: { prefix?: string; caller?: Caller } = {},
+): ApiClient {
+  const token = typeof caller === 'string' ? caller : caller?.accessToken;
+  const request = (method: Method, url: string, body?: Body, options: RequestOptions = {}) =>
+    app.inject({
+      method,
+      url: `${prefix}${url}`,
+      headers: { ...(token === undefined ? {} : bearer(token)), ...options.headers },
+      ...(body === undefined ? {} : { payload: body }),
+    });
+  return {
+    as: (who) => api(app, { prefix, caller: who }),
+    get: (url, options) => request('GET', url, undefined, options),
+    delete: (url, options) => request('DELETE', url, undefined, options),
+    post: (url, body, options) => request('POST', url, body, options),
+    put: (url, body, options) => request('PUT', url, body, options),
+    patch: (url, body, options) => request('PATCH', url, body, options),
+    request,
+  };
 }
 
 /** Asserts the RFC 9457 shape and returns the parsed problem. */
