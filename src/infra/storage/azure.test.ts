@@ -3,8 +3,18 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAzureStorage } from './azure.js';
 import { encryptedStorage } from './encrypted.js';
-import { failingSource, readAll, sha256, sourceOf, storageContract } from './storage.contract.js';
-import { azuriteConnectionString, startAzurite, type TestServer } from './test-servers.js';
+import {
+  failingSource,
+  readAll,
+  sha256,
+  sourceOf,
+  storageContract,
+} from '../../../test/storage-contract.js';
+import {
+  azuriteConnectionString,
+  startAzurite,
+  type TestServer,
+} from '../../../test/storage-servers.js';
 
 // Azurite is an npm devDependency: nothing to install in CI. Started here, in memory, on a free port.
 const started = await startAzurite().then(

@@ -15,7 +15,7 @@ import {
   sha256,
   sourceOf,
   storageContract,
-} from './storage.contract.js';
+} from '../../../test/storage-contract.js';
 import { StorageIntegrityError, type DocumentStorage } from './storage.js';
 
 const key = 'medcore-test-documents-key-0123456789abcdef';

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config.js';
 import { createStorage } from './index.js';
 import { createLocalStorage, shardPath } from './local.js';
-import { filesBelow, readAll, sourceOf, storageContract } from './storage.contract.js';
+import { filesBelow, readAll, sourceOf, storageContract } from '../../../test/storage-contract.js';
 
 const made: string[] = [];
 afterAll(async () => {

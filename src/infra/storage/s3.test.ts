@@ -15,8 +15,8 @@ import {
   sha256,
   sourceOf,
   storageContract,
-} from './storage.contract.js';
-import { startS3rver, type TestServer } from './test-servers.js';
+} from '../../../test/storage-contract.js';
+import { startS3rver, type TestServer } from '../../../test/storage-servers.js';
 
 // s3rver is an npm devDependency: nothing to install in CI. It is started here on a free port.
 const started = await startS3rver().then(

@@ -25,7 +25,7 @@ import {
   startAzurite,
   startS3rver,
   type TestServer,
-} from '../../infra/storage/test-servers.js';
+} from '../../../test/storage-servers.js';
 
 /*
  * The whole documents API on each storage configuration: the local driver encrypted at rest,

@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StorageNotFoundError, type DocumentStorage } from './storage.js';
+import { StorageNotFoundError, type DocumentStorage } from '../src/infra/storage/storage.js';
 
 export interface StorageHarness {
   storage: DocumentStorage;
