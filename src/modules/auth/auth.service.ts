@@ -13,7 +13,8 @@ import { whoAt } from './auth.audit.js';
 import * as repo from './auth.repository.js';
 import type { ChangePasswordInput, TokenPair } from './auth.schemas.js';
 import { retireResetTokens } from './password-reset.repository.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import { hashPassword } from './passwords.js';
+import { confirmPassword } from './reauth.service.js';
 import { endAllSessions } from './sessions.service.js';
 import { issuePair, refreshExpiry } from './token-pair.js';
 
@@ -154,19 +155,13 @@ export async function changePassword(
   requirePermission(actor, 'self.manage');
   const user = await users.findAccount(ctx, actor.userId);
   if (!user) throw new AppError('not_found', 'No such user');
-  const check = await verifyPassword(user.hashedPassword, input.current_password);
-  if (!check.ok) {
-    await recordAudit(ctx.db, whoOf(actor), {
-      action: 'auth.password_change',
-      outcome: 'failure',
-      resourceType: 'user',
-      resourceId: user.id,
-      details: { reason: 'bad_password' },
-    });
-    throw new AppError('validation_failed', 'The current password is incorrect', {
-      errors: [{ field: 'body.current_password', message: 'is incorrect' }],
-    });
-  }
+  await confirmPassword(ctx, actor, user, input.current_password, {
+    action: 'auth.password_change',
+    refusal: () =>
+      new AppError('validation_failed', 'The current password is incorrect', {
+        errors: [{ field: 'body.current_password', message: 'is incorrect' }],
+      }),
+  });
   users.assertAcceptablePassword(input.new_password, 'new_password');
   const hashed = await hashPassword(input.new_password);
   await ctx.db.transaction(async (tx) => {

@@ -7,13 +7,13 @@ import { recordAudit, whoOf } from '../audit/audit.service.js';
 import * as users from '../users/users.service.js';
 import { hashBackupCode, newBackupCodes } from './backup-codes.js';
 import * as repo from './mfa.repository.js';
+import { confirmPassword } from './reauth.service.js';
 import type {
   TotpDisableInput,
   TotpEnableInput,
   TotpSetup,
   TotpSetupInput,
 } from './mfa.schemas.js';
-import { verifyPassword } from './passwords.js';
 import { proveSecondFactor } from './second-factor.js';
 import { endAllSessions } from './sessions.service.js';
 import {
@@ -42,6 +42,8 @@ function fieldError(field: string, detail: string): AppError {
   });
 }
 
+const wrongPassword = () => fieldError('password', 'The password is incorrect');
+
 const alreadyOn = () =>
   new AppError('conflict', 'Two-factor authentication is already on; disable it first');
 
@@ -57,16 +59,10 @@ export async function setupTotp(
 ): Promise<TotpSetup> {
   const user = await loadSelf(ctx, actor);
   if (user.mfaEnabled) throw alreadyOn();
-  if (!(await verifyPassword(user.hashedPassword, input.password)).ok) {
-    await recordAudit(ctx.db, whoOf(actor), {
-      action: 'auth.mfa_setup',
-      outcome: 'failure',
-      resourceType: 'user',
-      resourceId: user.id,
-      details: { reason: 'bad_password' },
-    });
-    throw fieldError('password', 'The password is incorrect');
-  }
+  await confirmPassword(ctx, actor, user, input.password, {
+    action: 'auth.mfa_setup',
+    refusal: wrongPassword,
+  });
   const secret = newTotpSecret();
   await ctx.db.transaction(async (tx) => {
     await repo.setPendingSecret(tx, user.id, sealTotpSecret(ctx.mfaKey, user.id, secret));
@@ -145,9 +141,10 @@ export async function disableTotp(
     });
     return fieldError(field, detail);
   };
-  if (!(await verifyPassword(user.hashedPassword, input.password)).ok) {
-    throw await refuse('bad_password', 'password', 'The password is incorrect');
-  }
+  await confirmPassword(ctx, actor, user, input.password, {
+    action: 'auth.mfa_disable',
+    refusal: wrongPassword,
+  });
   const notOn = () => new AppError('conflict', 'Two-factor authentication is not on');
   const disabled = await ctx.db.transaction(async (tx) => {
     // A parallel disable that got here first wins: this one waits, then finds MFA off (409)

@@ -2,7 +2,7 @@ import type { AppContext, RequestMeta } from '../../context.js';
 import type { Tx } from '../../db/client.js';
 import type { UserRow } from '../../db/schema/users.js';
 import { AppError } from '../../lib/errors.js';
-import { recordAudit, type AuditEvent } from '../audit/audit.service.js';
+import { recordAudit, type AuditEvent, type AuditWho } from '../audit/audit.service.js';
 import * as lockout from '../users/lockout.service.js';
 import * as credentials from '../users/credentials.service.js';
 import { whoAt } from './auth.audit.js';
@@ -45,28 +45,40 @@ export async function recordFailure(
   const who = whoAt(meta, user);
   const resource = user === undefined ? {} : { resourceType: 'user', resourceId: user.id };
   await ctx.db.transaction(async (tx) => {
-    const lock =
-      user !== undefined && counts
-        ? await lockout.countLoginFailure({ ...ctx, db: tx }, user.id)
-        : null;
     await recordAudit(tx, who, {
       action: step,
       outcome: 'failure',
       ...resource,
       details: { reason },
     });
-    if (lock) {
-      const waitS = Math.round((lock.lockedUntil.getTime() - ctx.clock.now().getTime()) / 1000);
-      await recordAudit(tx, who, {
-        action: 'auth.lockout',
-        ...resource,
-        details: {
-          locked_until: lock.lockedUntil.toISOString(),
-          wait_s: waitS,
-          lockout_count: lock.lockoutCount,
-        },
-      });
-    }
+    if (user !== undefined && counts) await countTowardLockout(ctx, tx, who, user.id);
+  });
+}
+
+/**
+ * Counts a wrong secret (password or code, at login or in session) toward the account's lockout
+ * (SECURITY.md: 5 in 15 min; 60 s doubling up to 15 min), in the caller's transaction. When this
+ * failure locks the account, the auth.lockout row is written there too. A failure while a lock
+ * holds neither counts nor extends it.
+ */
+export async function countTowardLockout(
+  ctx: AppContext,
+  tx: Tx,
+  who: AuditWho,
+  userId: string,
+): Promise<void> {
+  const lock = await lockout.countLoginFailure({ ...ctx, db: tx }, userId);
+  if (!lock) return;
+  const waitS = Math.round((lock.lockedUntil.getTime() - ctx.clock.now().getTime()) / 1000);
+  await recordAudit(tx, who, {
+    action: 'auth.lockout',
+    resourceType: 'user',
+    resourceId: userId,
+    details: {
+      locked_until: lock.lockedUntil.toISOString(),
+      wait_s: waitS,
+      lockout_count: lock.lockoutCount,
+    },
   });
 }
 

@@ -11,7 +11,8 @@ import type { Principal } from '../../lib/permissions.js';
 import { auditedChange, recordAudit, whoOf } from '../audit/audit.service.js';
 import { endChallenges } from '../auth/mfa.repository.js';
 import { retireResetTokens } from '../auth/password-reset.repository.js';
-import { hashPassword, isCommonPassword, verifyPassword } from '../auth/passwords.js';
+import { hashPassword, isCommonPassword } from '../auth/passwords.js';
+import { confirmPassword } from '../auth/reauth.service.js';
 import { endAllSessions } from '../auth/sessions.service.js';
 import { toPublicProfile, toUserDto } from './users.mapper.js';
 import * as repo from './users.repository.js';
@@ -112,22 +113,16 @@ export async function updateMe(ctx: AppContext, actor: Principal, input: UpdateM
   }
   const current = await loadUser(ctx, actor.userId);
   if (input.email !== undefined && input.email.toLowerCase() !== current.email.toLowerCase()) {
-    const check =
-      input.current_password === undefined
-        ? { ok: false }
-        : await verifyPassword(current.hashedPassword, input.current_password);
-    if (!check.ok) {
-      // The email is the recovery channel: a refused attempt to change it is worth a row.
-      await recordAudit(ctx.db, whoOf(actor), {
-        ...userResource(actor.userId),
-        action: 'user.update',
-        outcome: 'failure',
-        details: { fields: 'email', reason: 'bad_password' },
-      });
-      throw new AppError('validation_failed', 'Changing the email needs your current password', {
-        errors: [{ field: 'body.current_password', message: 'missing or incorrect' }],
-      });
-    }
+    // The email is the recovery channel: a refused attempt to change it is worth a row, and a
+    // wrong password counts toward the lockout like a failed login.
+    await confirmPassword(ctx, actor, current, input.current_password, {
+      action: 'user.update',
+      details: { fields: 'email' },
+      refusal: () =>
+        new AppError('validation_failed', 'Changing the email needs your current password', {
+          errors: [{ field: 'body.current_password', message: 'missing or incorrect' }],
+        }),
+    });
   }
   const changes: Partial<UserRow> = {};
   if (input.full_name !== undefined) changes.fullName = input.full_name;
