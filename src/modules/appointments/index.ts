@@ -1,0 +1,13 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../../context.js';
+import { appointmentsRoutes } from './appointments.routes.js';
+import { AppointmentSchema } from './appointments.schemas.js';
+
+/**
+ * Appointments (status machine, availability, iCalendar, CSV export); the `Appointment`
+ * component.
+ */
+export const appointmentsModule: FastifyPluginAsync<{ ctx: AppContext }> = async (app, opts) => {
+  app.addSchema(AppointmentSchema);
+  await app.register(appointmentsRoutes, { ctx: opts.ctx });
+};

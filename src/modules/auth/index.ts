@@ -1,0 +1,16 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../../context.js';
+import { UserSchema } from '../users/users.schemas.js';
+import { authRoutes } from './auth.routes.js';
+import { TokenPairSchema } from './auth.schemas.js';
+
+/**
+ * Sign-in and sessions under `/auth`: register, login (password, OAuth2 form, MFA step), refresh,
+ * logout, sessions, password change and reset, TOTP enrolment; the `TokenPair` component. Register
+ * answers a `User`, so that component (owned by users) is added here too.
+ */
+export const authModule: FastifyPluginAsync<{ ctx: AppContext }> = async (app, opts) => {
+  app.addSchema(UserSchema);
+  app.addSchema(TokenPairSchema);
+  await app.register(authRoutes, { prefix: '/auth', ctx: opts.ctx });
+};

@@ -1,0 +1,13 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../../context.js';
+import { patientsRoutes } from './patients.routes.js';
+import { PatientSchema } from './patients.schemas.js';
+
+/**
+ * Patients, their visit notes, groups, favourites, search, access log, CSV export and summary
+ * PDF; the `Patient` component.
+ */
+export const patientsModule: FastifyPluginAsync<{ ctx: AppContext }> = async (app, opts) => {
+  app.addSchema(PatientSchema);
+  await app.register(patientsRoutes, { ctx: opts.ctx });
+};
