@@ -156,6 +156,12 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
+/** A keyset page, as every list endpoint answers. */
+export interface PageBody<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
 /** The light-my-request response, with a `json<T>()` that asks for the body's type. */
 export type ApiResponse = Omit<LightMyRequestResponse, 'json'> & {
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names it
