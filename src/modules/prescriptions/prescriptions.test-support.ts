@@ -1,0 +1,130 @@
+/**
+ * What the prescriptions.*.int.test.ts files share: each calls usePrescriptionsApp() for its own
+ * app and users (live bindings below), and uses the helpers to make patients and prescriptions.
+ */
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, expect } from 'vitest';
+import {
+  api,
+  buildTestApp,
+  createUser,
+  problemOf,
+  unique,
+  type PageBody,
+  type TestApp,
+  type TestUser,
+} from '../../../test/helpers.js';
+import type { PrescriptionDto } from './prescriptions.schemas.js';
+
+export let t: TestApp;
+export let admin: TestUser;
+export let doctor: TestUser;
+export let otherDoctor: TestUser;
+export let nurse: TestUser;
+export let receptionist: TestUser;
+export let plainUser: TestUser;
+export let guest: TestUser;
+
+/** Registers the file's hooks: an app on its own database, users of every role (two doctors). */
+export function usePrescriptionsApp(): void {
+  beforeAll(async () => {
+    t = await buildTestApp();
+    [admin, doctor, otherDoctor, nurse, receptionist, plainUser, guest] = await Promise.all([
+      createUser(t.app, 'admin'),
+      createUser(t.app, 'doctor'),
+      createUser(t.app, 'doctor'),
+      createUser(t.app, 'nurse'),
+      createUser(t.app, 'receptionist'),
+      createUser(t.app, 'user'),
+      createUser(t.app, 'guest'),
+    ]);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+}
+
+export function expectProblem(res: LightMyRequestResponse, status: number, code: string) {
+  expect(res.statusCode, res.body).toBe(status);
+  const problem = problemOf(res);
+  expect(problem.status).toBe(status);
+  expect(problem.code).toBe(code);
+  return problem;
+}
+
+export async function newPatient(allergies?: string[]): Promise<string> {
+  const res = await api(t.app)
+    .as(doctor)
+    .post('/patients', {
+      first_name: unique('Pat'),
+      last_name: unique('Last'),
+      ...(allergies === undefined ? {} : { allergies }),
+    });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json<{ id: string }>().id;
+}
+
+export function rxBody(patientId: string, extra: Record<string, unknown> = {}) {
+  return {
+    patient_id: patientId,
+    medication: 'Metformin 850 mg',
+    dosage: '1 tablet',
+    frequency: 'twice daily',
+    refills: 2,
+    ...extra,
+  };
+}
+
+export async function prescribe(
+  patientId: string,
+  extra: Record<string, unknown> = {},
+  token = doctor.accessToken,
+): Promise<PrescriptionDto> {
+  const res = await api(t.app).as(token).post('/prescriptions', rxBody(patientId, extra));
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json<PrescriptionDto>();
+}
+
+export async function fetchRx(id: string, token = doctor.accessToken): Promise<PrescriptionDto> {
+  const res = await api(t.app).as(token).get(`/prescriptions/${id}`);
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json<PrescriptionDto>();
+}
+
+/** Follows next_cursor to the end; returns every id in order. */
+export async function allIds(url: string, token = doctor.accessToken): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  const sep = url.includes('?') ? '&' : '?';
+  for (let page = 0; page < 50; page++) {
+    const res = await api(t.app)
+      .as(token)
+      .get(`${url}${cursor === null ? '' : `${sep}cursor=${cursor}`}`);
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json<PageBody<PrescriptionDto>>();
+    ids.push(...body.items.map((item) => item.id));
+    cursor = body.next_cursor;
+    if (cursor === null) return ids;
+  }
+  throw new Error('pagination did not end');
+}
+
+/** A start time `days` ahead at 10:00 UTC (always in the future for days >= 1). */
+export function futureStart(days: number): string {
+  const now = new Date();
+  return new Date(
+    Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + days, 10),
+  ).toISOString();
+}
+
+export async function bookAppointment(patientId: string, days: number): Promise<string> {
+  const res = await api(t.app)
+    .as(doctor)
+    .post('/appointments', {
+      patient_id: patientId,
+      doctor_id: doctor.id,
+      starts_at: futureStart(days),
+    });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json<{ id: string }>().id;
+}
