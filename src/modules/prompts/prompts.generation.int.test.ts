@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  bearer,
+  api,
   buildTestApp,
   createUser,
   problemOf,
@@ -12,6 +12,7 @@ import {
 import { newId } from '../../lib/ids.js';
 import { resumePendingPrompts } from './prompt-generation.js';
 import { insertPrompt } from './prompts.repository.js';
+import type { PromptDto } from './prompts.schemas.js';
 
 /*
  * Generation end to end: the app talks to a local HTTP server speaking the chat-completions
@@ -98,20 +99,6 @@ function startChatServer(): Promise<Server> {
   });
 }
 
-interface PromptBody {
-  id: string;
-  user_id: string;
-  content: string;
-  response: string | null;
-  status: 'pending' | 'completed' | 'failed';
-  model: string | null;
-  prompt_tokens: number | null;
-  completion_tokens: number | null;
-  latency_ms: number | null;
-  error: string | null;
-  version: number;
-}
-
 let chat: Server;
 let t: TestApp;
 const logLines: string[] = [];
@@ -147,25 +134,16 @@ afterAll(async () => {
   await new Promise((done) => chat.close(done));
 });
 
-function call(app: TestApp, method: string, url: string, token: string, payload?: object) {
-  return app.app.inject({
-    method: method as 'GET',
-    url: `/api/v1${url}`,
-    headers: bearer(token),
-    ...(payload === undefined ? {} : { payload }),
-  });
-}
-
-async function create(user: TestUser, content: string, app = t): Promise<PromptBody> {
-  const res = await call(app, 'POST', '/prompts', user.accessToken, { content });
+async function create(user: TestUser, content: string, app = t): Promise<PromptDto> {
+  const res = await api(app.app).as(user).post('/prompts', { content });
   expect(res.statusCode, res.body).toBe(201);
-  return res.json<PromptBody>();
+  return res.json<PromptDto>();
 }
 
-async function read(id: string, user: TestUser): Promise<PromptBody> {
-  const res = await call(t, 'GET', `/prompts/${id}`, user.accessToken);
+async function read(id: string, user: TestUser): Promise<PromptDto> {
+  const res = await api(t.app).as(user).get(`/prompts/${id}`);
   expect(res.statusCode, res.body).toBe(200);
-  return res.json<PromptBody>();
+  return res.json<PromptDto>();
 }
 
 async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, ms = 8_000) {
@@ -188,7 +166,7 @@ describe('generation through an OpenAI-compatible endpoint', () => {
   let patient: { first_name: string; last_name: string; mrn: string };
 
   beforeAll(async () => {
-    const res = await call(t, 'POST', '/patients', doctor.accessToken, {
+    const res = await api(t.app).as(doctor).post('/patients', {
       first_name: 'Philippa',
       last_name: 'Quenby',
       date_of_birth: '1980-03-04',
@@ -267,8 +245,8 @@ describe('generation through an OpenAI-compatible endpoint', () => {
     // An admin reads everyone's prompts: the same restored text.
     const asAdmin = await read(mine.id, admin);
     expect(asAdmin.response).toBe(asOwner.response);
-    const list = await call(t, 'GET', `/prompts?user_id=${plainUser.id}`, admin.accessToken);
-    expect(list.json<{ items: PromptBody[] }>().items[0]?.response).toBe(asAdmin.response);
+    const list = await api(t.app).as(admin).get(`/prompts?user_id=${plainUser.id}`);
+    expect(list.json<{ items: PromptDto[] }>().items[0]?.response).toBe(asAdmin.response);
   });
 
   it('retries after a 500, then completes', async () => {
@@ -324,12 +302,12 @@ describe('generation through an OpenAI-compatible endpoint', () => {
       async () => releases.length,
       (n) => n === 1,
     );
-    const edited = await call(t, 'PATCH', `/prompts/${created.id}`, doctor.accessToken, {
+    const edited = await api(t.app).as(doctor).patch(`/prompts/${created.id}`, {
       content: 'second version, answered at once',
     });
     expect(edited.statusCode, edited.body).toBe(200);
     releases.shift()?.();
-    const done = await settled(edited.json<PromptBody>().id, doctor);
+    const done = await settled(edited.json<PromptDto>().id, doctor);
     expect(done.status).toBe('completed');
     expect(done.content).toBe('second version, answered at once');
     expect(done.response).toBe('Echo: second version, answered at once');
@@ -368,13 +346,11 @@ describe('generation through an OpenAI-compatible endpoint', () => {
       async () => releases.length,
       (n) => n === 1,
     );
-    const del = await call(t, 'DELETE', `/prompts/${created.id}`, doctor.accessToken);
+    const del = await api(t.app).as(doctor).delete(`/prompts/${created.id}`);
     expect(del.statusCode).toBe(204);
     releases.shift()?.();
     await new Promise((resolve) => setTimeout(resolve, 150));
-    expect((await call(t, 'GET', `/prompts/${created.id}`, doctor.accessToken)).statusCode).toBe(
-      404,
-    );
+    expect((await api(t.app).as(doctor).get(`/prompts/${created.id}`)).statusCode).toBe(404);
   });
 
   it('resumes prompts left pending by an earlier run', async () => {
@@ -429,14 +405,16 @@ describe('without an endpoint, and the daily quota', () => {
   it('stores prompts pending with a null response, and nothing generates them', async () => {
     const created = await create(user, 'no endpoint here', plain);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const res = await call(plain, 'GET', `/prompts/${created.id}`, user.accessToken);
-    expect(res.json<PromptBody>()).toMatchObject({ status: 'pending', response: null });
+    const res = await api(plain.app).as(user).get(`/prompts/${created.id}`);
+    expect(res.json<PromptDto>()).toMatchObject({ status: 'pending', response: null });
   });
 
   it('refuses the prompt beyond the quota with 429, even for parallel creates', async () => {
     const results = await Promise.all(
       [1, 2, 3, 4].map((n) =>
-        call(plain, 'POST', '/prompts', user.accessToken, { content: `${n}` }),
+        api(plain.app)
+          .as(user)
+          .post('/prompts', { content: `${n}` }),
       ),
     );
     // One was created by the previous test: two more fit, two are refused.
@@ -454,9 +432,9 @@ describe('without an endpoint, and the daily quota', () => {
     expect(retryAfter).toBeLessThanOrEqual(86_400);
     // The quota is per user.
     const other = await createUser(plain.app, 'user');
-    expect(
-      (await call(plain, 'POST', '/prompts', other.accessToken, { content: 'x' })).statusCode,
-    ).toBe(201);
+    expect((await api(plain.app).as(other).post('/prompts', { content: 'x' })).statusCode).toBe(
+      201,
+    );
   });
 });
 

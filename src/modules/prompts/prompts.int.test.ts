@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  bearer,
+  api,
   buildTestApp,
   createUser,
   problemOf,
+  type PageBody,
   type TestApp,
   type TestUser,
 } from '../../../test/helpers.js';
+import type { PromptDto } from './prompts.schemas.js';
 
 let t: TestApp;
 let admin: TestUser;
@@ -30,60 +32,19 @@ afterAll(async () => {
   await t.close();
 });
 
-interface PromptBody {
-  id: string;
-  user_id: string;
-  content: string;
-  response: string | null;
-  status: 'pending' | 'completed' | 'failed';
-  model: string | null;
-  prompt_tokens: number | null;
-  completion_tokens: number | null;
-  latency_ms: number | null;
-  error: string | null;
-  version: number;
-  created_at: string;
-  updated_at: string;
-}
-interface PageBody {
-  items: PromptBody[];
-  next_cursor: string | null;
-}
-
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
-
-function call(
-  method: Method,
-  url: string,
-  token: string,
-  payload?: unknown,
-  headers: Record<string, string> = {},
-) {
-  return t.app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: {
-      ...bearer(token),
-      ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
-      ...headers,
-    },
-    ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }),
-  });
-}
-
 async function newPrompt(user: TestUser, content = 'Summarise the ACE inhibitor guidance.') {
-  const res = await call('POST', '/prompts', user.accessToken, { content });
+  const res = await api(t.app).as(user).post('/prompts', { content });
   expect(res.statusCode, res.body).toBe(201);
-  return res.json<PromptBody>();
+  return res.json<PromptDto>();
 }
 
 describe('POST /prompts', () => {
   it('stores the prompt pending, with no response yet', async () => {
-    const res = await call('POST', '/prompts', nurse.accessToken, {
+    const res = await api(t.app).as(nurse).post('/prompts', {
       content: 'Line one\n\tline two',
     });
     expect(res.statusCode, res.body).toBe(201);
-    const body = res.json<PromptBody>();
+    const body = res.json<PromptDto>();
     expect(body).toMatchObject({
       user_id: nurse.id,
       content: 'Line one\n\tline two',
@@ -103,9 +64,11 @@ describe('POST /prompts', () => {
   });
 
   it('accepts exactly 20,000 characters', async () => {
-    const res = await call('POST', '/prompts', plainUser.accessToken, {
-      content: 'a'.repeat(20_000),
-    });
+    const res = await api(t.app)
+      .as(plainUser)
+      .post('/prompts', {
+        content: 'a'.repeat(20_000),
+      });
     expect(res.statusCode).toBe(201);
   });
 
@@ -119,14 +82,14 @@ describe('POST /prompts', () => {
     ['a number for content', { content: 7 }],
     ['an unknown property', { content: 'hi', user_id: randomUUID() }],
   ])('400 on %s', async (_name, payload) => {
-    const res = await call('POST', '/prompts', plainUser.accessToken, payload);
+    const res = await api(t.app).as(plainUser).post('/prompts', payload);
     expect(res.statusCode, res.body).toBe(400);
     const problem = problemOf(res);
     expect(problem.code).toBe('validation_failed');
   });
 
   it('names the field on NUL', async () => {
-    const res = await call('POST', '/prompts', plainUser.accessToken, { content: 'a\u0000' });
+    const res = await api(t.app).as(plainUser).post('/prompts', { content: 'a\u0000' });
     expect(
       problemOf(res)
         .errors?.map((e) => e.field)
@@ -144,7 +107,7 @@ describe('guests', () => {
     ['DELETE', `/prompts/${randomUUID()}`],
   ] as const)('%s %s is 403', async (method, url) => {
     const payload = method === 'POST' || method === 'PATCH' ? { content: 'hi' } : undefined;
-    const res = await call(method, url, guest.accessToken, payload);
+    const res = await api(t.app).as(guest).request(method, url, payload);
     expect(res.statusCode).toBe(403);
     expect(problemOf(res).code).toBe('forbidden');
   });
@@ -156,27 +119,25 @@ describe('GET /prompts', () => {
     const made = [];
     for (let i = 0; i < 3; i++) made.push(await newPrompt(owner, `prompt ${i}`));
     await newPrompt(doctor, 'not the receptionist’s');
-    const first = await call('GET', '/prompts?limit=2', owner.accessToken);
+    const first = await api(t.app).as(owner).get('/prompts?limit=2');
     expect(first.statusCode).toBe(200);
-    const page1 = first.json<PageBody>();
+    const page1 = first.json<PageBody<PromptDto>>();
     expect(page1.items.map((p) => p.content)).toEqual(['prompt 2', 'prompt 1']);
     expect(page1.next_cursor).not.toBeNull();
-    const second = await call(
-      'GET',
-      `/prompts?limit=2&cursor=${page1.next_cursor ?? ''}`,
-      owner.accessToken,
-    );
-    const page2 = second.json<PageBody>();
+    const second = await api(t.app)
+      .as(owner)
+      .get(`/prompts?limit=2&cursor=${page1.next_cursor ?? ''}`);
+    const page2 = second.json<PageBody<PromptDto>>();
     expect(page2.items.map((p) => p.id)).toEqual([made[0]?.id]);
     expect(page2.next_cursor).toBeNull();
     // Own id as user_id is the same list.
-    const own = await call('GET', `/prompts?user_id=${owner.id}`, owner.accessToken);
-    expect(own.json<PageBody>().items).toHaveLength(3);
+    const own = await api(t.app).as(owner).get(`/prompts?user_id=${owner.id}`);
+    expect(own.json<PageBody<PromptDto>>().items).toHaveLength(3);
   });
 
   it('refuses other users’ prompts to non-admins (403, never silently narrowed)', async () => {
     for (const query of [`?user_id=${doctor.id}`, '?all=true']) {
-      const res = await call('GET', `/prompts${query}`, nurse.accessToken);
+      const res = await api(t.app).as(nurse).get(`/prompts${query}`);
       expect(res.statusCode, query).toBe(403);
     }
   });
@@ -184,21 +145,17 @@ describe('GET /prompts', () => {
   it('lets an admin read one user’s or everyone’s prompts', async () => {
     const mine = await newPrompt(plainUser, 'for the admin to see');
     const theirs = await newPrompt(doctor, 'also for the admin');
-    const byUser = await call(
-      'GET',
-      `/prompts?user_id=${plainUser.id}&limit=100`,
-      admin.accessToken,
-    );
+    const byUser = await api(t.app).as(admin).get(`/prompts?user_id=${plainUser.id}&limit=100`);
     expect(byUser.statusCode).toBe(200);
-    const userItems = byUser.json<PageBody>().items;
+    const userItems = byUser.json<PageBody<PromptDto>>().items;
     expect(userItems.map((p) => p.id)).toContain(mine.id);
     expect(userItems.every((p) => p.user_id === plainUser.id)).toBe(true);
-    const all = await call('GET', '/prompts?all=true&limit=100', admin.accessToken);
-    const allIds = all.json<PageBody>().items.map((p) => p.id);
+    const all = await api(t.app).as(admin).get('/prompts?all=true&limit=100');
+    const allIds = all.json<PageBody<PromptDto>>().items.map((p) => p.id);
     expect(allIds).toEqual(expect.arrayContaining([mine.id, theirs.id]));
     // Without a filter an admin sees only their own log.
-    const own = await call('GET', '/prompts', admin.accessToken);
-    expect(own.json<PageBody>().items.every((p) => p.user_id === admin.id)).toBe(true);
+    const own = await api(t.app).as(admin).get('/prompts');
+    expect(own.json<PageBody<PromptDto>>().items.every((p) => p.user_id === admin.id)).toBe(true);
   });
 
   it.each([
@@ -208,7 +165,7 @@ describe('GET /prompts', () => {
     ['an unknown parameter', () => '?q=x'],
     ['limit 101', () => '?limit=101'],
   ])('400 on %s', async (_name, query) => {
-    const res = await call('GET', `/prompts${query()}`, admin.accessToken);
+    const res = await api(t.app).as(admin).get(`/prompts${query()}`);
     expect(res.statusCode, res.body).toBe(400);
   });
 });
@@ -216,9 +173,9 @@ describe('GET /prompts', () => {
 describe('GET/PATCH/DELETE /prompts/{id}', () => {
   it('the owner reads it, with an ETag', async () => {
     const prompt = await newPrompt(plainUser);
-    const res = await call('GET', `/prompts/${prompt.id}`, plainUser.accessToken);
+    const res = await api(t.app).as(plainUser).get(`/prompts/${prompt.id}`);
     expect(res.statusCode).toBe(200);
-    expect(res.json<PromptBody>()).toEqual(prompt);
+    expect(res.json<PromptDto>()).toEqual(prompt);
     expect(res.headers.etag).toBe('"v1"');
   });
 
@@ -226,62 +183,62 @@ describe('GET/PATCH/DELETE /prompts/{id}', () => {
     const prompt = await newPrompt(plainUser);
     for (const method of ['GET', 'PATCH', 'DELETE'] as const) {
       const payload = method === 'PATCH' ? { content: 'hijacked' } : undefined;
-      const res = await call(method, `/prompts/${prompt.id}`, doctor.accessToken, payload);
+      const res = await api(t.app).as(doctor).request(method, `/prompts/${prompt.id}`, payload);
       expect(res.statusCode, method).toBe(404);
       expect(problemOf(res).code).toBe('not_found');
     }
-    const still = await call('GET', `/prompts/${prompt.id}`, plainUser.accessToken);
-    expect(still.json<PromptBody>().content).toBe(prompt.content);
+    const still = await api(t.app).as(plainUser).get(`/prompts/${prompt.id}`);
+    expect(still.json<PromptDto>().content).toBe(prompt.content);
   });
 
   it('an admin may read anyone’s prompt but not change or delete it (403)', async () => {
     const prompt = await newPrompt(nurse);
-    const read = await call('GET', `/prompts/${prompt.id}`, admin.accessToken);
+    const read = await api(t.app).as(admin).get(`/prompts/${prompt.id}`);
     expect(read.statusCode).toBe(200);
-    expect(read.json<PromptBody>().user_id).toBe(nurse.id);
-    const edit = await call('PATCH', `/prompts/${prompt.id}`, admin.accessToken, { content: 'x' });
+    expect(read.json<PromptDto>().user_id).toBe(nurse.id);
+    const edit = await api(t.app).as(admin).patch(`/prompts/${prompt.id}`, { content: 'x' });
     expect(edit.statusCode).toBe(403);
-    const del = await call('DELETE', `/prompts/${prompt.id}`, admin.accessToken);
+    const del = await api(t.app).as(admin).delete(`/prompts/${prompt.id}`);
     expect(del.statusCode).toBe(403);
   });
 
   it('an unknown id is 404', async () => {
-    const res = await call('GET', `/prompts/${randomUUID()}`, plainUser.accessToken);
+    const res = await api(t.app).as(plainUser).get(`/prompts/${randomUUID()}`);
     expect(res.statusCode).toBe(404);
   });
 
   it('the owner edits content with If-Match; a stale tag is 412', async () => {
     const prompt = await newPrompt(plainUser);
-    const edited = await call(
-      'PATCH',
-      `/prompts/${prompt.id}`,
-      plainUser.accessToken,
-      { content: 'A better question' },
-      { 'if-match': '"v1"' },
-    );
+    const edited = await api(t.app)
+      .as(plainUser)
+      .patch(
+        `/prompts/${prompt.id}`,
+        { content: 'A better question' },
+        { headers: { 'if-match': '"v1"' } },
+      );
     expect(edited.statusCode, edited.body).toBe(200);
-    const body = edited.json<PromptBody>();
+    const body = edited.json<PromptDto>();
     expect(body).toMatchObject({ content: 'A better question', status: 'pending', version: 2 });
     expect(body.response).toBeNull();
     expect(edited.headers.etag).toBe('"v2"');
     expect(new Date(body.updated_at).getTime()).toBeGreaterThanOrEqual(
       new Date(prompt.updated_at).getTime(),
     );
-    const stale = await call(
-      'PATCH',
-      `/prompts/${prompt.id}`,
-      plainUser.accessToken,
-      { content: 'lost update' },
-      { 'if-match': '"v1"' },
-    );
+    const stale = await api(t.app)
+      .as(plainUser)
+      .patch(
+        `/prompts/${prompt.id}`,
+        { content: 'lost update' },
+        { headers: { 'if-match': '"v1"' } },
+      );
     expect(stale.statusCode).toBe(412);
     expect(problemOf(stale).code).toBe('precondition_failed');
     // Without If-Match the edit applies (no precondition asked for).
-    const blind = await call('PATCH', `/prompts/${prompt.id}`, plainUser.accessToken, {
+    const blind = await api(t.app).as(plainUser).patch(`/prompts/${prompt.id}`, {
       content: 'third',
     });
     expect(blind.statusCode).toBe(200);
-    expect(blind.json<PromptBody>().version).toBe(3);
+    expect(blind.json<PromptDto>().version).toBe(3);
   });
 
   it.each([
@@ -292,32 +249,36 @@ describe('GET/PATCH/DELETE /prompts/{id}', () => {
     ['an unknown property', { content: 'ok', response: 'forged' }],
   ])('PATCH 400 on %s', async (_name, payload) => {
     const prompt = await newPrompt(plainUser);
-    const res = await call('PATCH', `/prompts/${prompt.id}`, plainUser.accessToken, payload);
+    const res = await api(t.app).as(plainUser).patch(`/prompts/${prompt.id}`, payload);
     expect(res.statusCode, res.body).toBe(400);
   });
 
   it('the owner deletes it (hard delete): then 404; a stale If-Match is 412', async () => {
     const prompt = await newPrompt(plainUser);
-    const stale = await call('DELETE', `/prompts/${prompt.id}`, plainUser.accessToken, undefined, {
-      'if-match': '"v9"',
-    });
+    const stale = await api(t.app)
+      .as(plainUser)
+      .delete(`/prompts/${prompt.id}`, {
+        headers: {
+          'if-match': '"v9"',
+        },
+      });
     expect(stale.statusCode).toBe(412);
-    const res = await call('DELETE', `/prompts/${prompt.id}`, plainUser.accessToken, undefined, {
-      'if-match': '"v1"',
-    });
+    const res = await api(t.app)
+      .as(plainUser)
+      .delete(`/prompts/${prompt.id}`, {
+        headers: {
+          'if-match': '"v1"',
+        },
+      });
     expect(res.statusCode).toBe(204);
     expect(res.body).toBe('');
-    expect((await call('GET', `/prompts/${prompt.id}`, plainUser.accessToken)).statusCode).toBe(
-      404,
-    );
-    expect((await call('GET', `/prompts/${prompt.id}`, admin.accessToken)).statusCode).toBe(404);
-    expect((await call('DELETE', `/prompts/${prompt.id}`, plainUser.accessToken)).statusCode).toBe(
-      404,
-    );
+    expect((await api(t.app).as(plainUser).get(`/prompts/${prompt.id}`)).statusCode).toBe(404);
+    expect((await api(t.app).as(admin).get(`/prompts/${prompt.id}`)).statusCode).toBe(404);
+    expect((await api(t.app).as(plainUser).delete(`/prompts/${prompt.id}`)).statusCode).toBe(404);
   });
 
   it('a malformed id is 400', async () => {
-    const res = await call('GET', '/prompts/not-a-uuid', plainUser.accessToken);
+    const res = await api(t.app).as(plainUser).get('/prompts/not-a-uuid');
     expect(res.statusCode).toBe(400);
   });
 });
@@ -332,20 +293,14 @@ describe('logs', () => {
     try {
       const user = await createUser(logged.app, 'doctor');
       const canary = `canary-prompt-${randomUUID()}`;
-      const send = (method: Method, url: string, payload?: unknown, headers = {}) =>
-        logged.app.inject({
-          method,
-          url: `/api/v1${url}`,
-          headers: { ...bearer(user.accessToken), ...headers },
-          ...(payload === undefined ? {} : { payload: payload as object }),
-        });
-      const created = await send('POST', '/prompts', { content: `${canary} patient Jane Roe` });
+      const send = api(logged.app).as(user);
+      const created = await send.post('/prompts', { content: `${canary} patient Jane Roe` });
       expect(created.statusCode).toBe(201);
-      const id = created.json<PromptBody>().id;
-      await send('POST', '/prompts', { content: `${canary}\u0000` });
-      await send('POST', '/prompts', { content: canary, extra: canary });
-      await send('PATCH', `/prompts/${id}`, { content: canary }, { 'if-match': '"v7"' });
-      await send('GET', `/prompts?user_id=${canary}`);
+      const id = created.json<PromptDto>().id;
+      await send.post('/prompts', { content: `${canary}\u0000` });
+      await send.post('/prompts', { content: canary, extra: canary });
+      await send.patch(`/prompts/${id}`, { content: canary }, { headers: { 'if-match': '"v7"' } });
+      await send.get(`/prompts?user_id=${canary}`);
       expect(lines.length).toBeGreaterThan(0);
       expect(lines.filter((line) => line.includes(canary))).toEqual([]);
     } finally {
