@@ -7,14 +7,8 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import type { AppContext } from './context.js';
 import { jobDatabaseOptions, openDatabase } from './db/client.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
-import { createBackgroundTasks } from './lib/background.js';
-import { SessionCache } from './infra/session-cache.js';
 import { systemClock } from './lib/clock.js';
 import { AppError } from './lib/errors.js';
-import { createMailer } from './infra/mailer.js';
-import { createTokenSigner } from './infra/tokens.js';
-import { createStorage } from './infra/storage/index.js';
-import type { DocumentStorage } from './infra/storage/storage.js';
 import { seedDemoPractice } from './seed/demo.js';
 import { seedStaff, type SeededAccount } from './seed/staff.js';
 import { startServer } from './server.js';
@@ -51,37 +45,22 @@ function printAccounts(accounts: SeededAccount[], noneMessage: string): void {
   }
 }
 
-/** A context for commands that run use cases without HTTP (no tokens are signed here). */
-async function withContext<T>(config: Config, run: (ctx: AppContext) => Promise<T>): Promise<T> {
+/**
+ * What the commands' use cases take: a migrated database and the clock. Nothing here signs
+ * tokens, seals MFA secrets, sends mail or stores documents, so none of those is built.
+ */
+type CommandContext = Pick<AppContext, 'db' | 'clock'>;
+
+async function withContext<T>(
+  config: Config,
+  run: (ctx: CommandContext) => Promise<T>,
+): Promise<T> {
   // Commands are jobs (seeding thousands of rows), not requests: the long timeouts apply.
   const database = await openDatabase(jobDatabaseOptions(config));
-  let storage: DocumentStorage | undefined;
   try {
     await database.migrate();
-    storage = await createStorage(config);
-    const ctx: AppContext = {
-      config,
-      db: database.db,
-      clock: systemClock,
-      tokens: createTokenSigner({
-        secret: 'x'.repeat(32),
-        issuer: '',
-        audience: '',
-        accessTtlS: 60,
-      }),
-      // Commands never seal or open MFA secrets; like the signer above, this only fills the slot.
-      mfaKey: 'x'.repeat(32),
-      // Commands send no mail and start no background work; these only satisfy the context.
-      mailer: createMailer(config),
-      background: createBackgroundTasks(),
-      sessionCache: new SessionCache(0),
-      // Commands read and write document content (backup, restore) but never scan uploads.
-      storage,
-      scanner: undefined,
-    };
-    return await run(ctx);
+    return await run({ db: database.db, clock: systemClock });
   } finally {
-    await storage?.close();
     await database.close();
   }
 }

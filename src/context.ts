@@ -9,13 +9,18 @@ import type { DocumentStorage } from './infra/storage/storage.js';
 import type { TokenSigner } from './infra/tokens.js';
 import type { SessionState } from './modules/auth/auth.repository.js';
 
-/** What every use case may depend on; built once in buildApp and passed explicitly. */
+/**
+ * Everything buildApp provides to use cases, built once and passed explicitly. A use case takes
+ * only the part it uses, `ctx: Pick<AppContext, 'db' | 'clock'>`, and the compiler holds every
+ * caller to it: the command line builds a database and a clock, not a token signer or a mailer.
+ * New infrastructure goes in src/infra/, gets a field here and is built (and closed) in buildApp.
+ */
 export interface AppContext {
   readonly config: Config;
   readonly db: Db;
   readonly clock: Clock;
   readonly tokens: TokenSigner;
-  /** Seals TOTP secrets and keys backup-code hashes (MFA_ENCRYPTION_KEY or derived; secret.ts). */
+  /** Seals TOTP secrets and keys backup-code hashes (MFA_ENCRYPTION_KEY or derived; infra/secret.ts). */
   readonly mfaKey: string;
   readonly mailer: Mailer;
   /** Work started by a request but not awaited by it (drained before the database closes). */

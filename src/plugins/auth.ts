@@ -28,11 +28,14 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
+/** What authentication reads: the token signer, the session cache and the database. */
+type AuthDeps = Pick<AppContext, 'db' | 'clock' | 'tokens' | 'sessionCache'>;
+
 /**
  * Deny by default: an /api route without a declared access level fails at start-up. Guarded
  * routes authenticate in onRequest (before the body is even parsed) and then check the table.
  */
-export const authPlugin = fp(async (app: FastifyInstance, opts: { ctx: AppContext }) => {
+export const authPlugin = fp(async (app: FastifyInstance, opts: { ctx: AuthDeps }) => {
   app.decorateRequest('principal', null);
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/api/') && route.config?.access === undefined) {

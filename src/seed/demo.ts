@@ -36,7 +36,7 @@ const DEMO_DOCTORS = ['Dr. Alice Moreau', 'Dr. Bartosz Zieliński', 'Dr. Chiara 
  * every rule (MRNs, overlap constraint, allergy warnings) applies as it would over HTTP.
  */
 export async function seedDemoPractice(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock'>,
   admin: Principal,
   options: { patients?: number; seed?: number } = {},
 ): Promise<DemoSummary> {

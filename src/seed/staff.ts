@@ -13,7 +13,7 @@ export interface SeededAccount {
  * One demo account per role, with random passwords printed once by the CLI. Re-running skips
  * accounts that already exist, so it never resets a password someone has changed.
  */
-export async function seedStaff(ctx: AppContext): Promise<SeededAccount[]> {
+export async function seedStaff(ctx: Pick<AppContext, 'db'>): Promise<SeededAccount[]> {
   const created: SeededAccount[] = [];
   for (const role of roles) {
     const email = `${role}@demo.medcore.local`;

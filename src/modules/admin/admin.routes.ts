@@ -7,7 +7,9 @@ import * as admin from './admin.service.js';
 const tags = ['admin'];
 
 /** Admin dashboard figures: practice counts and the running system. */
-export const adminRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, opts) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<{
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'background'>;
+}> = async (app, opts) => {
   const { ctx } = opts;
   // Registered while the app is built, like /health's clock: uptime of this instance.
   const startedAt = Date.now();

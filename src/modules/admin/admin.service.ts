@@ -35,7 +35,10 @@ function countsBy<K extends string>(
  * Practice figures for the admin dashboard: a handful of aggregate queries, no patient fields.
  * "Today" is the local day in CLINIC_TIMEZONE that contains the clock's now.
  */
-export async function practiceStats(ctx: AppContext, actor: Principal): Promise<AdminStats> {
+export async function practiceStats(
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
+  actor: Principal,
+): Promise<AdminStats> {
   requirePermission(actor, 'admin.stats');
   const now = ctx.clock.now();
   const timeZone = ctx.config.clinicTimeZone;
@@ -87,7 +90,7 @@ function migrationsKnown(): number {
  * optional parts are on. Deliberately no URLs, hosts, user names or keys.
  */
 export async function systemInfo(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'background'>,
   actor: Principal,
   startedAt: number,
 ): Promise<SystemInfo> {

@@ -31,7 +31,7 @@ const columns: [string, (row: Row) => string | number | null][] = [
 type Filter = Omit<repo.AppointmentFilter, 'after' | 'limit'>;
 
 /** Walks the matching appointments by (start, id), one keyset page at a time (constant memory). */
-async function* matching(ctx: AppContext, filter: Filter): AsyncGenerator<Row> {
+async function* matching(ctx: Pick<AppContext, 'db'>, filter: Filter): AsyncGenerator<Row> {
   let after: { s: string; id: string } | undefined;
   for (;;) {
     const rows = await repo.listAppointmentsWithMrn(ctx.db, { ...filter, after, limit: BATCH });
@@ -47,7 +47,7 @@ async function* matching(ctx: AppContext, filter: Filter): AsyncGenerator<Row> {
  * Free-text cells are neutralised so a reason cannot run as a spreadsheet formula.
  */
 export async function exportAppointmentsCsv(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   query: ExportAppointmentsQueryInput,
 ): Promise<Readable> {

@@ -18,7 +18,7 @@ function icsStatus(row: AppointmentRow): EventStatus {
  * the MRN and the doctor's name but no patient name and no reason (minimum necessary).
  */
 export async function appointmentIcs(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   id: string,
 ): Promise<string> {

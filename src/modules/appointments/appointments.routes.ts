@@ -25,10 +25,9 @@ const tags = ['appointments'];
 const AppointmentRef = Type.Ref('Appointment');
 const Problem = Type.Ref('Problem');
 
-export const appointmentsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
-  app,
-  opts,
-) => {
+export const appointmentsRoutes: FastifyPluginAsyncTypebox<{
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>;
+}> = async (app, opts) => {
   const { ctx } = opts;
 
   app.get(

@@ -64,7 +64,7 @@ function assertMayWrite(actor: Principal, doctorId: string): void {
   }
 }
 
-function assertBookableStart(ctx: AppContext, startsAt: Date): void {
+function assertBookableStart(ctx: Pick<AppContext, 'clock'>, startsAt: Date): void {
   const now = ctx.clock.now().getTime();
   if (startsAt.getTime() <= now) {
     throw new AppError('validation_failed', 'An appointment cannot start in the past', {
@@ -83,7 +83,7 @@ function assertBookableStart(ctx: AppContext, startsAt: Date): void {
  * the appointment in the way. The constraint, not this lookup, is what guarantees correctness.
  */
 async function withOverlapCheck<T>(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   slot: { doctorId: string; patientId: string; startsAt: Date; endsAt: Date; exceptId?: string },
   write: () => Promise<T>,
 ): Promise<T> {
@@ -104,7 +104,7 @@ async function withOverlapCheck<T>(
 
 /** Books an appointment; double-booking is refused by the database (409). */
 export async function bookAppointment(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock'>,
   actor: Principal,
   input: CreateAppointmentInput,
 ) {
@@ -140,7 +140,7 @@ export async function bookAppointment(
 }
 
 async function bookOnce(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   input: CreateAppointmentInput,
   slot: { doctorId: string; patientId: string; startsAt: Date; endsAt: Date; duration: number },
@@ -168,13 +168,16 @@ async function bookOnce(
   return toAppointmentDto(row);
 }
 
-export async function loadAppointment(ctx: AppContext, id: string): Promise<AppointmentRow> {
+export async function loadAppointment(
+  ctx: Pick<AppContext, 'db'>,
+  id: string,
+): Promise<AppointmentRow> {
   const row = await repo.findAppointment(ctx.db, id);
   if (!row) throw new AppError('not_found', 'No such appointment');
   return row;
 }
 
-export async function getAppointment(ctx: AppContext, actor: Principal, id: string) {
+export async function getAppointment(ctx: Pick<AppContext, 'db'>, actor: Principal, id: string) {
   requirePermission(actor, 'appointments.read');
   const row = await loadAppointment(ctx, id);
   await recordAudit(ctx.db, whoOf(actor), appointmentEvent('appointment.read', row));
@@ -185,7 +188,7 @@ const reschedulable: AppointmentStatus[] = ['scheduled', 'confirmed'];
 
 /** Reschedules or edits; conflicts are re-checked by the same constraints. */
 export async function updateAppointment(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock'>,
   actor: Principal,
   id: string,
   input: UpdateAppointmentInput,
@@ -254,7 +257,7 @@ export const transitions: Record<Transition, { from: AppointmentStatus[]; to: Ap
   };
 
 export async function transitionAppointment(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   id: string,
   transition: Transition,
@@ -292,7 +295,7 @@ export async function transitionAppointment(
 }
 
 export async function listAppointments(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   query: ListAppointmentsQueryInput,
 ) {

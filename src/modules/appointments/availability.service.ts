@@ -8,7 +8,7 @@ import { freeSlots, workingWindow } from './availability.js';
 
 /** Free slots of one doctor on one clinic day (working hours from config, booked ones removed). */
 export async function doctorAvailability(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
   actor: Principal,
   doctorId: string,
   date: string,

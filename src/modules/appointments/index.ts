@@ -7,7 +7,9 @@ import { AppointmentSchema } from './appointments.schemas.js';
  * Appointments (status machine, availability, iCalendar, CSV export); the `Appointment`
  * component.
  */
-export const appointmentsModule: FastifyPluginAsync<{ ctx: AppContext }> = async (app, opts) => {
+export const appointmentsModule: FastifyPluginAsync<{
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>;
+}> = async (app, opts) => {
   app.addSchema(AppointmentSchema);
   await app.register(appointmentsRoutes, { ctx: opts.ctx });
 };

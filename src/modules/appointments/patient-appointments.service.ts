@@ -10,7 +10,7 @@ import { listAppointments } from './appointments.service.js';
 
 /** A patient's appointments (scoped list); unknown patient is 404. */
 export async function listPatientAppointments(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   patientId: string,
   query: { limit?: number; cursor?: string },
@@ -25,7 +25,7 @@ export async function listPatientAppointments(
  * the caller (the patient summary) records one export row that covers it.
  */
 export async function listUpcomingForPatient(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock'>,
   actor: Principal,
   patientId: string,
   limit = 10,
@@ -36,7 +36,7 @@ export async function listUpcomingForPatient(
 
 /** A patient's latest past appointments (latest first, any status). No audit row, as above. */
 export async function listRecentForPatient(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock'>,
   actor: Principal,
   patientId: string,
   limit = 10,

@@ -9,7 +9,9 @@ import * as audit from './audit.service.js';
 const tags = ['admin'];
 
 /** Admin views of the audit trail. Writing happens in the services, next to what they audit. */
-export const auditRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, opts) => {
+export const auditRoutes: FastifyPluginAsyncTypebox<{
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>;
+}> = async (app, opts) => {
   const { ctx } = opts;
   // Links committed audit rows into the hash chain; one instance at a time does the work.
   const sealer = startAuditSealer(

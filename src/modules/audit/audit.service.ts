@@ -70,7 +70,7 @@ export async function recordAudit(db: DbOrTx, who: AuditWho, event: AuditEvent):
  * `describe` sees the change's result (e.g. the new row's id).
  */
 export async function auditedChange<T>(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   who: AuditWho,
   change: (tx: Tx) => Promise<T>,
   describe: (result: T) => AuditEvent,
@@ -126,7 +126,7 @@ export function toAuditDto(row: AuditRow) {
 }
 
 /** Admin: the trail, newest first, filtered by actor, patient, action, outcome and time. */
-export async function listAudit(ctx: AppContext, actor: Principal, query: AuditQuery) {
+export async function listAudit(ctx: Pick<AppContext, 'db'>, actor: Principal, query: AuditQuery) {
   requirePermission(actor, 'audit.read');
   const after = decodeCursor(query.cursor, ['s'], { s: isSeq });
   const limit = query.limit ?? 20;
@@ -151,7 +151,7 @@ export async function listAudit(ctx: AppContext, actor: Principal, query: AuditQ
  * Admin: seal what can be sealed now, recompute the sealed chain and report the first broken
  * link, if any, and how many rows still wait to be sealed.
  */
-export async function verifyAudit(ctx: AppContext, actor: Principal) {
+export async function verifyAudit(ctx: Pick<AppContext, 'db' | 'clock'>, actor: Principal) {
   requirePermission(actor, 'audit.read');
   await sealPending(ctx.db);
   const check = await repo.verifyChain(ctx.db);
@@ -169,7 +169,7 @@ export async function verifyAudit(ctx: AppContext, actor: Principal) {
  * Who viewed or changed one patient's record. The caller (patients service) checks who may ask.
  */
 export async function patientAccessLog(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   patientId: string,
   page: { cursor?: string | undefined; limit?: number | undefined },
 ) {

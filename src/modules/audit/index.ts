@@ -3,6 +3,8 @@ import type { AppContext } from '../../context.js';
 import { auditRoutes } from './audit.routes.js';
 
 /** The audit trail: `/admin/audit` and its verification. */
-export const auditModule: FastifyPluginAsync<{ ctx: AppContext }> = async (app, opts) => {
+export const auditModule: FastifyPluginAsync<{
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>;
+}> = async (app, opts) => {
   await app.register(auditRoutes, { ctx: opts.ctx });
 };

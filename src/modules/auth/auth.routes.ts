@@ -18,7 +18,9 @@ import * as sessions from './sessions.service.js';
 const tags = ['auth'];
 
 /** Login lives in its own scope: it is the one route that also accepts an OAuth2 form body. */
-const loginRoute: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, opts) => {
+const loginRoute: FastifyPluginAsyncTypebox<{
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'tokens'>;
+}> = async (app, opts) => {
   await app.register(formbody, { bodyLimit: 16_384 });
   app.post(
     '/login',
@@ -50,7 +52,9 @@ const loginRoute: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, o
   );
 };
 
-export const authRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, opts) => {
+export const authRoutes: FastifyPluginAsyncTypebox<{
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'tokens' | 'mfaKey' | 'mailer' | 'background'>;
+}> = async (app, opts) => {
   const { ctx } = opts;
 
   app.post(

@@ -25,7 +25,11 @@ function invalidRefresh(): AppError {
 }
 
 /** Self-registration: new accounts get the `user` role, which has no patient access. */
-export async function register(ctx: AppContext, input: RegisterInput, meta: RequestMeta) {
+export async function register(
+  ctx: Pick<AppContext, 'db' | 'config'>,
+  input: RegisterInput,
+  meta: RequestMeta,
+) {
   if (ctx.config.registrationMode === 'closed') {
     throw new AppError('forbidden', 'Self-registration is closed; ask an administrator');
   }
@@ -43,7 +47,7 @@ type FoundToken = NonNullable<Awaited<ReturnType<typeof repo.findRefreshToken>>>
 
 /** A refused refresh: audited against the session's user when the token was one of ours. */
 async function refuseRefresh(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   meta: RequestMeta,
   reason: string,
   found?: FoundToken,
@@ -64,7 +68,7 @@ async function refuseRefresh(
  * copy sealed with the spent token itself), and replayed later revokes the whole family.
  */
 export async function refresh(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'tokens'>,
   token: string,
   meta: RequestMeta,
 ): Promise<TokenPair> {
@@ -111,7 +115,7 @@ export async function refresh(
 }
 
 async function replaySpent(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
   token: string,
   found: FoundToken,
   meta: RequestMeta,
@@ -148,7 +152,7 @@ async function replaySpent(
 
 /** Changes the caller's password; every other session ends, this one stays signed in. */
 export async function changePassword(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
   actor: Principal,
   input: ChangePasswordInput,
 ): Promise<void> {
@@ -180,7 +184,7 @@ export async function changePassword(
 
 /** Resolves a bearer access token to a principal, or null. Revocation is read live. */
 export async function authenticate(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'tokens' | 'sessionCache'>,
   accessToken: string,
 ): Promise<Principal | null> {
   const claims = ctx.tokens.verifyAccess(accessToken);

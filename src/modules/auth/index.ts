@@ -9,7 +9,9 @@ import { TokenPairSchema } from './auth.schemas.js';
  * logout, sessions, password change and reset, TOTP enrolment; the `TokenPair` component. Register
  * answers a `User`, so that component (owned by users) is added here too.
  */
-export const authModule: FastifyPluginAsync<{ ctx: AppContext }> = async (app, opts) => {
+export const authModule: FastifyPluginAsync<{
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'tokens' | 'mfaKey' | 'mailer' | 'background'>;
+}> = async (app, opts) => {
   app.addSchema(UserSchema);
   app.addSchema(TokenPairSchema);
   await app.register(authRoutes, { prefix: '/auth', ctx: opts.ctx });

@@ -15,7 +15,7 @@ import { invalidCredentials, recordFailure, signIn } from './sign-in.js';
  * counts toward the lockout (SECURITY.md: 5 in 15 min, 60 s doubling up to 15 min).
  */
 export async function login(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'tokens'>,
   input: LoginInput,
   meta: RequestMeta,
 ): Promise<TokenPair | MfaChallenge> {

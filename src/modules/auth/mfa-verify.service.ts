@@ -41,7 +41,7 @@ class LockedMeanwhile extends Error {}
  * `rehashed` (a legacy hash upgraded) replaces `user.hashedPassword` only if still stored.
  */
 export async function startChallenge(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
   user: UserRow,
   meta: RequestMeta,
   rehashed: string | undefined,
@@ -90,7 +90,7 @@ export async function startChallenge(
  * codes across many tokens is bounded too. On success the token is spent.
  */
 export async function verifyMfa(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'tokens' | 'mfaKey'>,
   input: MfaVerifyInput,
   meta: RequestMeta,
 ): Promise<TokenPair> {

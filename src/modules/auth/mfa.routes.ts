@@ -18,7 +18,9 @@ import { verifyMfa } from './mfa-verify.service.js';
 const tags = ['auth'];
 
 /** TOTP enrolment and the second login step; registered by auth.routes.ts under /auth. */
-export const mfaRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, opts) => {
+export const mfaRoutes: FastifyPluginAsyncTypebox<{
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'tokens' | 'mfaKey'>;
+}> = async (app, opts) => {
   const { ctx } = opts;
 
   app.post(

@@ -29,7 +29,7 @@ import {
 
 /** Managing one's own TOTP: setup -> enable (with a code) -> disable (password and a code). */
 
-async function loadSelf(ctx: AppContext, actor: Principal): Promise<UserRow> {
+async function loadSelf(ctx: Pick<AppContext, 'db'>, actor: Principal): Promise<UserRow> {
   requirePermission(actor, 'self.manage');
   const user = await users.findAccount(ctx, actor.userId);
   if (!user) throw new AppError('not_found', 'No such user');
@@ -53,7 +53,7 @@ const alreadyOn = () =>
  * (a stolen access token alone cannot enrol the thief's authenticator); a wrong one is audited.
  */
 export async function setupTotp(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'mfaKey'>,
   actor: Principal,
   input: TotpSetupInput,
 ): Promise<TotpSetup> {
@@ -85,7 +85,7 @@ export async function setupTotp(
 
 /** A valid code for the pending secret turns MFA on and yields 10 backup codes, shown once. */
 export async function enableTotp(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'mfaKey'>,
   actor: Principal,
   input: TotpEnableInput,
 ): Promise<{ backup_codes: string[] }> {
@@ -125,7 +125,7 @@ export async function enableTotp(
 
 /** Turning MFA off needs the password and a current code (or a backup code). */
 export async function disableTotp(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'mfaKey'>,
   actor: Principal,
   input: TotpDisableInput,
 ): Promise<void> {
@@ -171,7 +171,11 @@ export async function disableTotp(
  * and pending secrets and backup codes gone, pending second login steps and every session of
  * the user ended, audited as user.mfa_reset; all in one transaction. 404 for an unknown id.
  */
-export async function resetUserMfa(ctx: AppContext, actor: Principal, id: string): Promise<void> {
+export async function resetUserMfa(
+  ctx: Pick<AppContext, 'db' | 'clock'>,
+  actor: Principal,
+  id: string,
+): Promise<void> {
   requirePermission(actor, 'users.manage');
   await ctx.db.transaction(async (tx) => {
     if (!(await repo.resetTotp(tx, id))) throw new AppError('not_found', 'No such user');

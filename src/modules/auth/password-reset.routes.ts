@@ -13,10 +13,9 @@ import { requestMetaOf } from './request-meta.js';
 const tags = ['auth'];
 
 /** Password forgot/reset: public routes, registered under /auth by auth.routes.ts. */
-export const passwordResetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
-  app,
-  opts,
-) => {
+export const passwordResetRoutes: FastifyPluginAsyncTypebox<{
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'mailer' | 'background'>;
+}> = async (app, opts) => {
   const { ctx } = opts;
 
   app.post(

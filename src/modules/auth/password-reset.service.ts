@@ -61,7 +61,7 @@ function whoFor(user: UserRow | undefined, meta: RequestMeta): AuditWho {
  * whether the account exists. Failures go to `logFailure` (codes only, never token or address).
  */
 export async function requestPasswordReset(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'mailer' | 'background'>,
   email: string,
   meta: RequestMeta,
   logFailure: ResetFailureLogger,
@@ -75,7 +75,7 @@ export async function requestPasswordReset(
 }
 
 async function issueResetToken(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'mailer'>,
   email: string,
   meta: RequestMeta,
   logFailure: ResetFailureLogger,
@@ -122,7 +122,7 @@ async function issueResetToken(
   }
 }
 
-function resetEmail(ctx: AppContext, to: string, token: string): MailMessage {
+function resetEmail(ctx: Pick<AppContext, 'config'>, to: string, token: string): MailMessage {
   const base = ctx.config.publicUrl.replace(/\/+$/, '');
   const minutes = Math.round(ctx.config.passwordResetTtlS / 60);
   return {
@@ -156,7 +156,7 @@ function invalidResetToken(): AppError {
  * too: the caller has just proved control of the account's email.
  */
 export async function resetPassword(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock'>,
   input: ResetPasswordInput,
   meta: RequestMeta,
 ): Promise<void> {

@@ -42,7 +42,7 @@ export interface ReauthCheck {
  * answer's timing does not tell a lockout from a wrong password.
  */
 export async function confirmPassword(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
   actor: Principal,
   user: UserRow,
   password: string | undefined,

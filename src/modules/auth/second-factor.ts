@@ -13,7 +13,7 @@ export type SecondFactor = 'totp' | 'backup_code';
  * code is wrong, replayed or already used. Nothing is spent if the transaction rolls back.
  */
 export async function proveSecondFactor(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'clock' | 'mfaKey'>,
   tx: Tx,
   user: UserRow,
   code: string,

@@ -31,7 +31,7 @@ export async function endAllSessions(
 }
 
 /** Ends the caller's own session (its refresh family and every access token carrying its sid). */
-export async function logout(ctx: AppContext, actor: Principal): Promise<void> {
+export async function logout(ctx: Pick<AppContext, 'db'>, actor: Principal): Promise<void> {
   requirePermission(actor, 'self.manage');
   await ctx.db.transaction(async (tx) => {
     await repo.revokeSession(tx, actor.sessionId, 'logout');
@@ -43,7 +43,7 @@ export async function logout(ctx: AppContext, actor: Principal): Promise<void> {
   });
 }
 
-export async function logoutAll(ctx: AppContext, actor: Principal): Promise<void> {
+export async function logoutAll(ctx: Pick<AppContext, 'db'>, actor: Principal): Promise<void> {
   requirePermission(actor, 'self.manage');
   await ctx.db.transaction(async (tx) => {
     const ended = await endAllSessions(tx, actor.userId, 'logout_all');
@@ -67,7 +67,7 @@ export interface SessionDto {
 }
 
 export async function listSessions(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
 ): Promise<{ items: SessionDto[]; next_cursor: null }> {
   requirePermission(actor, 'self.manage');
@@ -89,7 +89,7 @@ export async function listSessions(
 
 /** Revokes one of the caller's sessions; another user's session id is a plain 404. */
 export async function revokeOwnSession(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   sessionId: string,
 ): Promise<void> {

@@ -35,7 +35,7 @@ export type FailureReason =
  * locks the account) the auth.lockout row commit together.
  */
 export async function recordFailure(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
   meta: RequestMeta,
   step: SignInStep,
   reason: FailureReason,
@@ -62,7 +62,7 @@ export async function recordFailure(
  * holds neither counts nor extends it.
  */
 export async function countTowardLockout(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'clock' | 'config'>,
   tx: Tx,
   who: AuditWho,
   userId: string,
@@ -87,7 +87,7 @@ export async function countTowardLockout(
  * all in `tx`. Returns null when a lockout took hold meanwhile (a parallel failure won).
  */
 export async function signIn(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'clock' | 'config' | 'tokens'>,
   tx: Tx,
   user: UserRow,
   meta: RequestMeta,

@@ -8,13 +8,16 @@ import * as repo from './auth.repository.js';
 import type { TokenPair } from './auth.schemas.js';
 
 /** A refresh token slides 14 days but never outlives its family's absolute end. */
-export function refreshExpiry(ctx: AppContext, sessionExpiresAt: Date): Date {
+export function refreshExpiry(
+  ctx: Pick<AppContext, 'clock' | 'config'>,
+  sessionExpiresAt: Date,
+): Date {
   const sliding = ctx.clock.now().getTime() + ctx.config.refreshTokenTtlS * 1000;
   return new Date(Math.min(sliding, sessionExpiresAt.getTime()));
 }
 
 export async function issuePair(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'clock' | 'tokens'>,
   user: UserRow,
   sessionId: string,
   refreshToken: string,
@@ -42,7 +45,7 @@ export async function issuePair(
  * writes (counters, MFA challenge, audit row) commit with it or not at all.
  */
 export async function openSession(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'clock' | 'config' | 'tokens'>,
   tx: Tx,
   user: UserRow,
   meta: RequestMeta,

@@ -89,10 +89,9 @@ function privateContent(reply: FastifyReply, type: string): FastifyReply {
     .header('cache-control', 'no-store');
 }
 
-export const documentsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
-  app,
-  opts,
-) => {
+export const documentsRoutes: FastifyPluginAsyncTypebox<{
+  ctx: Pick<AppContext, 'db' | 'config' | 'storage' | 'scanner'>;
+}> = async (app, opts) => {
   const { ctx } = opts;
   await app.register(multipart, {
     // One byte over the limit must reach the upload pipeline, which refuses it with a 413.

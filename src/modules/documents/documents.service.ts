@@ -43,7 +43,11 @@ function isClinical(category: DocumentCategory): boolean {
  * A live document the caller may read. Deleted documents are gone for every caller (the row
  * stays for the audit trail). A clinical document asked for by a non-clinical role is a 403.
  */
-async function loadReadable(ctx: AppContext, actor: Principal, id: string): Promise<DocumentRow> {
+async function loadReadable(
+  ctx: Pick<AppContext, 'db'>,
+  actor: Principal,
+  id: string,
+): Promise<DocumentRow> {
   requirePermission(actor, 'documents.read');
   const row = await repo.findDocument(ctx.db, id);
   if (!row) throw new AppError('not_found', 'No such document');
@@ -56,7 +60,7 @@ async function loadReadable(ctx: AppContext, actor: Principal, id: string): Prom
 const documentEvent = (action: AuditAction, row: DocumentRow) =>
   patientRecordEvent(action, 'document', row, { category: row.category });
 
-export async function getDocument(ctx: AppContext, actor: Principal, id: string) {
+export async function getDocument(ctx: Pick<AppContext, 'db'>, actor: Principal, id: string) {
   const row = await loadReadable(ctx, actor, id);
   await recordAudit(ctx.db, whoOf(actor), documentEvent('document.read', row));
   return toDocumentDto(row);
@@ -64,7 +68,7 @@ export async function getDocument(ctx: AppContext, actor: Principal, id: string)
 
 /** A patient's documents, newest first; `q` searches names, descriptions and extracted text. */
 export async function listPatientDocuments(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   patientId: string,
   query: ListDocumentsQueryInput,
@@ -98,7 +102,7 @@ export async function listPatientDocuments(
 
 /** Soft delete: the document disappears for everyone; row and content are kept. */
 export async function deleteDocument(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   id: string,
   ifMatch: string | undefined,
@@ -127,7 +131,7 @@ const keepInMemoryBytes = 1_048_576;
  * trail records the failure. Returns the content when it was small enough to keep.
  */
 async function verifyContent(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'storage'>,
   actor: Principal,
   row: DocumentRow,
 ): Promise<Buffer | undefined> {
@@ -162,7 +166,7 @@ async function verifyContent(
 
 /** Records an integrity failure in the audit trail; returns the problem the client gets. */
 async function corrupt(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   row: DocumentRow,
   message: string,
@@ -186,7 +190,7 @@ function isIntegrityFailure(error: unknown): boolean {
  * stream, so a failed audit write cannot leave a storage stream (a file or a pooled socket) open.
  */
 export async function openDocumentContent(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'storage'>,
   actor: Principal,
   id: string,
 ): Promise<{ row: DocumentRow; body: Buffer | Readable }> {
@@ -206,7 +210,11 @@ export async function openDocumentContent(
  * before anything is sent (it is a few KB): an encrypted object is authenticated only at its end,
  * so streaming it would send unauthenticated bytes and then break off on a tampered one.
  */
-export async function openThumbnail(ctx: AppContext, actor: Principal, id: string) {
+export async function openThumbnail(
+  ctx: Pick<AppContext, 'db' | 'storage'>,
+  actor: Principal,
+  id: string,
+) {
   const row = await loadReadable(ctx, actor, id);
   if (row.thumbnailKey === null) throw new AppError('not_found', 'This document has no thumbnail');
   let body: Buffer;
@@ -229,6 +237,6 @@ export async function openThumbnail(ctx: AppContext, actor: Principal, id: strin
 }
 
 /** Live documents and the bytes they hold, for the admin dashboard. */
-export async function documentTotals(ctx: AppContext) {
+export async function documentTotals(ctx: Pick<AppContext, 'db'>) {
   return repo.documentTotals(ctx.db);
 }

@@ -32,7 +32,7 @@ async function readWhole(stream: Readable, size: number): Promise<Uint8Array> {
  * a document: it is kept without text, and the reason is logged.
  */
 export async function extractDocumentText(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'storage'>,
   key: string,
   size: number,
   warn: (message: string, error: unknown) => void,

@@ -46,7 +46,10 @@ function invalidFields(fields: Record<string, string>): AppError | undefined {
   return new AppError('validation_failed', 'The upload form is not valid', { errors });
 }
 
-async function quotaLeft(ctx: AppContext, userId: string): Promise<number | undefined> {
+async function quotaLeft(
+  ctx: Pick<AppContext, 'db' | 'config'>,
+  userId: string,
+): Promise<number | undefined> {
   const quota = ctx.config.documentQuotaBytes;
   if (quota === 0) return undefined;
   const left = quota - (await repo.storageUsed(ctx.db, userId));
@@ -57,7 +60,7 @@ async function quotaLeft(ctx: AppContext, userId: string): Promise<number | unde
 }
 
 /** Removes whatever an upload stored; used when the upload is refused after streaming. */
-async function discard(ctx: AppContext, keys: readonly string[]): Promise<void> {
+async function discard(ctx: Pick<AppContext, 'storage'>, keys: readonly string[]): Promise<void> {
   await Promise.all(keys.map((key) => ctx.storage.delete(key).catch(() => undefined)));
 }
 
@@ -79,7 +82,7 @@ function unavailable(error: unknown): unknown {
  * or after it); the fields are validated once the form has ended.
  */
 async function receive(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'config' | 'storage' | 'scanner'>,
   key: string,
   parts: AsyncIterable<UploadPart>,
   quotaLeftBytes: number | undefined,
@@ -132,7 +135,7 @@ async function receive(
  * 415 not PDF/PNG/JPEG/text, 422 virus found (audited), 503 scanner or storage down.
  */
 export async function uploadDocument(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'config' | 'storage' | 'scanner'>,
   actor: Principal,
   patientId: string,
   parts: AsyncIterable<UploadPart>,

@@ -10,7 +10,7 @@ import { loadPatient, patientEvent } from './patients.service.js';
  * recorded. Bulk exports are not listed per patient (they cover everyone); see /admin/audit.
  */
 export async function accessLog(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   patientId: string,
   query: { limit?: number | undefined; cursor?: string | undefined },

@@ -7,7 +7,9 @@ import { PatientSchema } from './patients.schemas.js';
  * Patients, their visit notes, groups, favourites, search, access log, CSV export and summary
  * PDF; the `Patient` component.
  */
-export const patientsModule: FastifyPluginAsync<{ ctx: AppContext }> = async (app, opts) => {
+export const patientsModule: FastifyPluginAsync<{
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>;
+}> = async (app, opts) => {
   app.addSchema(PatientSchema);
   await app.register(patientsRoutes, { ctx: opts.ctx });
 };

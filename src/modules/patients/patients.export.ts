@@ -35,7 +35,10 @@ const medicalColumns: [string, (row: PatientRow) => string | null][] = [
 ];
 
 /** Walks all live patients in id order, one keyset page at a time (constant memory). */
-async function* allPatients(ctx: AppContext, viewerId: string): AsyncGenerator<PatientRow> {
+async function* allPatients(
+  ctx: Pick<AppContext, 'db'>,
+  viewerId: string,
+): AsyncGenerator<PatientRow> {
   let after: Record<string, string> | undefined;
   for (;;) {
     const rows = await repo.listPatients(ctx.db, {
@@ -52,7 +55,10 @@ async function* allPatients(ctx: AppContext, viewerId: string): AsyncGenerator<P
 }
 
 /** A streamed CSV of the fields the caller's role may see; audited before the first byte. */
-export async function exportPatientsCsv(ctx: AppContext, actor: Principal): Promise<Readable> {
+export async function exportPatientsCsv(
+  ctx: Pick<AppContext, 'db'>,
+  actor: Principal,
+): Promise<Readable> {
   requirePermission(actor, 'patients.manage');
   const medical = can(actor.role, 'patients.medical.read');
   const columns = medical ? [...baseColumns, ...medicalColumns] : baseColumns;

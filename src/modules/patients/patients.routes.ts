@@ -28,7 +28,9 @@ const tags = ['patients'];
 const PatientRef = Type.Ref('Patient');
 const Problem = Type.Ref('Problem');
 
-export const patientsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, opts) => {
+export const patientsRoutes: FastifyPluginAsyncTypebox<{
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>;
+}> = async (app, opts) => {
   const { ctx } = opts;
 
   app.get(

@@ -96,7 +96,7 @@ function toColumns(input: UpdatePatientInput): Partial<NewPatientRow> {
 
 /** Registers a patient; refuses a likely duplicate person unless `allowDuplicate`. */
 export async function createPatient(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   input: CreatePatientInput,
   allowDuplicate: boolean,
@@ -149,7 +149,7 @@ export async function createPatient(
 }
 
 /** Loads a live patient; unknown and deleted ids are the same 404. */
-export async function loadPatient(ctx: AppContext, id: string): Promise<PatientRow> {
+export async function loadPatient(ctx: Pick<AppContext, 'db'>, id: string): Promise<PatientRow> {
   const row = await repo.findPatient(ctx.db, id);
   if (!row) throw new AppError('not_found', 'No such patient');
   return row;
@@ -164,7 +164,7 @@ export function patientEvent(
   return { action, resourceType: 'patient', resourceId: patientId, patientId, details };
 }
 
-export async function getPatient(ctx: AppContext, actor: Principal, id: string) {
+export async function getPatient(ctx: Pick<AppContext, 'db'>, actor: Principal, id: string) {
   requirePermission(actor, 'patients.manage');
   // The favourite mark comes with the row: one statement, not two.
   const found = await repo.findPatientForViewer(ctx.db, id, actor.userId);
@@ -174,7 +174,7 @@ export async function getPatient(ctx: AppContext, actor: Principal, id: string) 
 }
 
 export async function updatePatient(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   id: string,
   input: UpdatePatientInput,
@@ -212,7 +212,7 @@ export async function updatePatient(
 
 /** Soft delete: the row stays (audit trail), the API stops showing it. */
 export async function deletePatient(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock'>,
   actor: Principal,
   id: string,
   ifMatch: string | undefined,
@@ -263,7 +263,7 @@ const validCursorValue: Record<string, (value: string) => boolean> = {
 };
 
 export async function listPatients(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   query: ListPatientsQueryInput,
 ) {
@@ -297,7 +297,7 @@ export async function listPatients(
 }
 
 export async function setFavorite(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   id: string,
   favorite: boolean,
@@ -313,12 +313,12 @@ export async function setFavorite(
   );
 }
 
-export async function listGroups(ctx: AppContext, actor: Principal) {
+export async function listGroups(ctx: Pick<AppContext, 'db'>, actor: Principal) {
   requirePermission(actor, 'patients.manage');
   return { items: await repo.groupCounts(ctx.db), next_cursor: null };
 }
 
-export async function patientStats(ctx: AppContext, actor: Principal) {
+export async function patientStats(ctx: Pick<AppContext, 'db'>, actor: Principal) {
   requirePermission(actor, 'patients.manage');
   const [totals, groups] = await Promise.all([
     repo.countPatients(ctx.db, actor.userId),

@@ -137,7 +137,10 @@ async function render(data: SummaryData): Promise<Buffer> {
 }
 
 /** Display names of the doctors the summary mentions (an unknown id is shown as is). */
-async function doctorNames(ctx: AppContext, ids: Iterable<string>): Promise<Map<string, string>> {
+async function doctorNames(
+  ctx: Pick<AppContext, 'db'>,
+  ids: Iterable<string>,
+): Promise<Map<string, string>> {
   const names = new Map<string, string>();
   await Promise.all(
     [...new Set(ids)].map(async (id) => {
@@ -154,7 +157,7 @@ async function doctorNames(ctx: AppContext, ids: Iterable<string>): Promise<Map<
  * audit row covers everything in it and is written before the document is built.
  */
 export async function patientSummaryPdf(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
   actor: Principal,
   id: string,
 ): Promise<{ mrn: string; pdf: Buffer }> {

@@ -11,7 +11,7 @@ import { loadPatient } from './patients.service.js';
 
 /** Visit notes: clinical roles write and read them; each write and list is audited. */
 export async function addNote(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   patientId: string,
   input: CreateNoteInput,
@@ -40,7 +40,7 @@ export async function addNote(
 }
 
 export async function listNotes(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   patientId: string,
   query: { limit?: number; cursor?: string },

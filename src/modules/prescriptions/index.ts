@@ -4,7 +4,10 @@ import { prescriptionsRoutes } from './prescriptions.routes.js';
 import { PrescriptionSchema } from './prescriptions.schemas.js';
 
 /** Prescriptions (allergy warnings, PDF); the `Prescription` component. */
-export const prescriptionsModule: FastifyPluginAsync<{ ctx: AppContext }> = async (app, opts) => {
+export const prescriptionsModule: FastifyPluginAsync<{ ctx: Pick<AppContext, 'db'> }> = async (
+  app,
+  opts,
+) => {
   app.addSchema(PrescriptionSchema);
   await app.register(prescriptionsRoutes, { ctx: opts.ctx });
 };

@@ -40,7 +40,7 @@ async function render(lines: [string, string][], title: string, footer: string):
 
 /** A printable prescription (PDF) for clinical staff. */
 export async function prescriptionPdf(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   id: string,
 ): Promise<Buffer> {

@@ -19,10 +19,9 @@ const tags = ['prescriptions'];
 const PrescriptionRef = Type.Ref('Prescription');
 const Problem = Type.Ref('Problem');
 
-export const prescriptionsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
-  app,
-  opts,
-) => {
+export const prescriptionsRoutes: FastifyPluginAsyncTypebox<{
+  ctx: Pick<AppContext, 'db'>;
+}> = async (app, opts) => {
   const { ctx } = opts;
 
   app.get(

@@ -61,7 +61,11 @@ export function prescriptionEvent(
  * A doctor prescribes. The medication is checked against the patient's recorded allergies; a
  * match does not block (the doctor may know better) but is returned and kept as `warnings`.
  */
-export async function prescribe(ctx: AppContext, actor: Principal, input: CreatePrescriptionInput) {
+export async function prescribe(
+  ctx: Pick<AppContext, 'db'>,
+  actor: Principal,
+  input: CreatePrescriptionInput,
+) {
   requirePermission(actor, 'prescriptions.create');
   let allergies: string[] = [];
   await mustExist('patient_id', async () => {
@@ -103,13 +107,16 @@ export async function prescribe(ctx: AppContext, actor: Principal, input: Create
   return toPrescriptionDto(row);
 }
 
-export async function loadPrescription(ctx: AppContext, id: string): Promise<PrescriptionRow> {
+export async function loadPrescription(
+  ctx: Pick<AppContext, 'db'>,
+  id: string,
+): Promise<PrescriptionRow> {
   const row = await repo.findPrescription(ctx.db, id);
   if (!row) throw new AppError('not_found', 'No such prescription');
   return row;
 }
 
-export async function getPrescription(ctx: AppContext, actor: Principal, id: string) {
+export async function getPrescription(ctx: Pick<AppContext, 'db'>, actor: Principal, id: string) {
   requirePermission(actor, 'prescriptions.read');
   const row = await loadPrescription(ctx, id);
   await recordAudit(ctx.db, whoOf(actor), prescriptionEvent('prescription.read', row));
@@ -117,7 +124,7 @@ export async function getPrescription(ctx: AppContext, actor: Principal, id: str
 }
 
 /** Only the prescriber or an admin changes a prescription, and only while it is active. */
-async function loadForChange(ctx: AppContext, actor: Principal, id: string) {
+async function loadForChange(ctx: Pick<AppContext, 'db'>, actor: Principal, id: string) {
   requirePermission(actor, 'prescriptions.write');
   const row = await loadPrescription(ctx, id);
   if (actor.role !== 'admin' && row.prescriberId !== actor.userId) {
@@ -130,7 +137,7 @@ async function loadForChange(ctx: AppContext, actor: Principal, id: string) {
 }
 
 export async function updatePrescription(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   id: string,
   input: UpdatePrescriptionInput,
@@ -179,7 +186,7 @@ export async function updatePrescription(
 }
 
 export async function endPrescription(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   id: string,
   to: 'cancelled' | 'completed',
@@ -203,7 +210,7 @@ export async function endPrescription(
 }
 
 export async function listPrescriptions(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   query: ListPrescriptionsQueryInput,
 ) {
@@ -228,7 +235,7 @@ export async function listPrescriptions(
 }
 
 export async function listPatientPrescriptions(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   patientId: string,
   query: { limit?: number; cursor?: string },
@@ -243,7 +250,7 @@ export async function listPatientPrescriptions(
  * caller (the patient summary) records one export row that covers it.
  */
 export async function listActiveForPatient(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   patientId: string,
   limit = 20,

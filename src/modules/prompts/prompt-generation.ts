@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { AppContext } from '../../context.js';
 import type { PromptRow } from '../../db/schema/prompts.js';
+import type { BackgroundTasks } from '../../lib/background.js';
 import { ChatError, completeChat, maxGenerationMs, type ChatSettings } from './chat-client.js';
 import { findKnownIdentifiers } from './patient-identifiers.repository.js';
 import * as repo from './prompts.repository.js';
@@ -40,15 +41,16 @@ interface Generation {
   scheduled: Set<string>;
 }
 
-// One per application (tests build several apps in one process); absent = not configured.
-const generations = new WeakMap<AppContext, Generation>();
+// One per application (tests build several apps in one process), keyed by the application's
+// background task set, which runs its generations; absent = not configured.
+const generations = new WeakMap<BackgroundTasks, Generation>();
 
 /**
  * Turns generation on for this application when LLM_BASE_URL is configured; returns the
  * shutdown hook, or undefined when there is nothing to run. `backoffBaseMs` is for tests.
  */
 export function startPromptGeneration(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'background'>,
   log: FastifyBaseLogger,
   options: { backoffBaseMs?: number } = {},
 ): { stop: () => void } | undefined {
@@ -68,7 +70,7 @@ export function startPromptGeneration(
     stop: new AbortController(),
     scheduled: new Set(),
   };
-  generations.set(ctx, generation);
+  generations.set(ctx.background, generation);
   // Prompts left pending by another instance's stop or crash are picked up by whichever instance
   // sweeps next, not only at the next start. A failed sweep is retried at the next tick.
   const sweeper = setInterval(() => {
@@ -85,8 +87,8 @@ export function startPromptGeneration(
   };
 }
 
-export function generationEnabled(ctx: AppContext): boolean {
-  return generations.has(ctx);
+export function generationEnabled(ctx: Pick<AppContext, 'background'>): boolean {
+  return generations.has(ctx.background);
 }
 
 /**
@@ -95,10 +97,10 @@ export function generationEnabled(ctx: AppContext): boolean {
  * nothing to wait for (the daily quota and the rate limiter bound how many arrive).
  */
 export function schedulePromptGeneration(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'background'>,
   row: Pick<PromptRow, 'id' | 'version'>,
 ): void {
-  const generation = generations.get(ctx);
+  const generation = generations.get(ctx.background);
   if (generation === undefined || generation.stop.signal.aborted) return;
   const job = `${row.id}:${row.version}`;
   if (generation.scheduled.has(job)) return;
@@ -120,8 +122,10 @@ export function schedulePromptGeneration(
  * so a prompt another instance is still answering is rarely sent twice (a duplicate would only
  * cost tokens: the version check keeps one answer), and one queued here never is.
  */
-export async function resumePendingPrompts(ctx: AppContext): Promise<number> {
-  const generation = generations.get(ctx);
+export async function resumePendingPrompts(
+  ctx: Pick<AppContext, 'db' | 'clock' | 'background'>,
+): Promise<number> {
+  const generation = generations.get(ctx.background);
   if (generation === undefined) return 0;
   const before = new Date(ctx.clock.now().getTime() - maxGenerationMs(generation.settings));
   const stale = await repo.listStalePending(ctx.db, before, RESUME_BATCH);
@@ -133,7 +137,7 @@ export async function resumePendingPrompts(ctx: AppContext): Promise<number> {
 const withoutNul = (text: string) => text.replaceAll('\u0000', '');
 
 async function generate(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   generation: Generation,
   id: string,
   version: number,

@@ -18,7 +18,9 @@ const tags = ['prompts'];
 const PromptRef = Type.Ref('Prompt');
 const Problem = Type.Ref('Problem');
 
-export const promptsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, opts) => {
+export const promptsRoutes: FastifyPluginAsyncTypebox<{
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'background'>;
+}> = async (app, opts) => {
   const { ctx } = opts;
   const generation = startPromptGeneration(ctx, app.log.child({ module: 'prompts' }));
   if (generation !== undefined) {

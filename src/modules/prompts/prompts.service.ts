@@ -69,7 +69,11 @@ function requireVisibleText(content: string): void {
  * PROMPT_DAILY_QUOTA: prompts created since UTC midnight, counted under a per-user lock so that
  * parallel creates cannot overshoot. Deleting a prompt gives its slot back (the row is gone).
  */
-async function enforceDailyQuota(ctx: AppContext, tx: Tx, userId: string): Promise<void> {
+async function enforceDailyQuota(
+  ctx: Pick<AppContext, 'clock' | 'config'>,
+  tx: Tx,
+  userId: string,
+): Promise<void> {
   const quota = ctx.config.promptDailyQuota;
   if (quota === 0) return;
   const now = ctx.clock.now();
@@ -89,7 +93,7 @@ async function enforceDailyQuota(ctx: AppContext, tx: Tx, userId: string): Promi
  * `pending`; when generation is configured the response is produced in the background.
  */
 export async function createPrompt(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'background'>,
   actor: Principal,
   input: CreatePromptInput,
 ): Promise<PromptDto> {
@@ -115,7 +119,11 @@ export async function createPrompt(
  * A prompt the caller may read: their own, or any one for a role that reads all. Anyone else's
  * is a 404, so ids of other users' prompts cannot be probed.
  */
-async function loadReadable(ctx: AppContext, actor: Principal, id: string): Promise<PromptRow> {
+async function loadReadable(
+  ctx: Pick<AppContext, 'db'>,
+  actor: Principal,
+  id: string,
+): Promise<PromptRow> {
   const row = await repo.findPrompt(ctx.db, id);
   if (!row || (row.userId !== actor.userId && !can(actor.role, 'prompts.read_all'))) {
     throw new AppError('not_found', 'No such prompt');
@@ -124,7 +132,11 @@ async function loadReadable(ctx: AppContext, actor: Principal, id: string): Prom
 }
 
 /** Only the owner changes a prompt; an admin who may see it gets 403, anyone else 404. */
-async function loadOwn(ctx: AppContext, actor: Principal, id: string): Promise<PromptRow> {
+async function loadOwn(
+  ctx: Pick<AppContext, 'db'>,
+  actor: Principal,
+  id: string,
+): Promise<PromptRow> {
   const row = await loadReadable(ctx, actor, id);
   if (row.userId !== actor.userId) {
     throw new AppError('forbidden', 'Only the owner may change or delete a prompt');
@@ -132,7 +144,7 @@ async function loadOwn(ctx: AppContext, actor: Principal, id: string): Promise<P
   return row;
 }
 
-export async function getPrompt(ctx: AppContext, actor: Principal, id: string) {
+export async function getPrompt(ctx: Pick<AppContext, 'db'>, actor: Principal, id: string) {
   requirePermission(actor, 'prompts.own');
   return toPromptDto(await loadReadable(ctx, actor, id));
 }
@@ -143,7 +155,7 @@ export async function getPrompt(ctx: AppContext, actor: Principal, id: string) {
  * counted by the daily quota, which counts prompts created.)
  */
 export async function updatePrompt(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'background'>,
   actor: Principal,
   id: string,
   input: UpdatePromptInput,
@@ -174,7 +186,7 @@ export async function updatePrompt(
  * details, so nothing of it is kept (it is not part of the audited record).
  */
 export async function deletePrompt(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   id: string,
   ifMatch: string | undefined,
@@ -191,7 +203,11 @@ export async function deletePrompt(
  * The caller's prompts, newest first. `user_id` (someone else's) or `all=true` read other
  * users' prompts and need `prompts.read_all` (403 otherwise, never silently narrowed).
  */
-export async function listPrompts(ctx: AppContext, actor: Principal, query: ListPromptsQueryInput) {
+export async function listPrompts(
+  ctx: Pick<AppContext, 'db'>,
+  actor: Principal,
+  query: ListPromptsQueryInput,
+) {
   requirePermission(actor, 'prompts.own');
   if (query.all === true && query.user_id !== undefined) {
     throw new AppError('validation_failed', 'Give either user_id or all=true, not both', {

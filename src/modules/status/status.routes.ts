@@ -8,7 +8,9 @@ import * as status from './status.service.js';
 const tags = ['status'];
 const StatusCheckRef = Type.Ref('StatusCheck');
 
-export const statusRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, opts) => {
+export const statusRoutes: FastifyPluginAsyncTypebox<{
+  ctx: Pick<AppContext, 'db' | 'clock'>;
+}> = async (app, opts) => {
   const { ctx } = opts;
   app.get(
     '/status',

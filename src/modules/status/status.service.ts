@@ -17,7 +17,7 @@ export function toStatusCheckDto(row: StatusCheckRow): StatusCheckDto {
 
 /** Records a client's status check (every role but guest). Not patient data: not audited. */
 export async function recordStatusCheck(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock'>,
   actor: Principal,
   input: CreateStatusCheckInput,
 ): Promise<StatusCheckDto> {
@@ -32,7 +32,7 @@ export async function recordStatusCheck(
 
 /** Status checks, newest first, keyset-paginated. */
 export async function listStatusChecks(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   query: ListStatusChecksQueryInput,
 ) {

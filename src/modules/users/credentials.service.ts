@@ -19,7 +19,11 @@ export interface Rehash {
  * The upgraded hash is written only if the stored hash is still the verified one (a concurrent
  * password change or reset wins); call it inside a transaction so both writes commit together.
  */
-export async function recordLogin(ctx: AppContext, id: string, rehash?: Rehash): Promise<boolean> {
+export async function recordLogin(
+  ctx: Pick<AppContext, 'db' | 'clock'>,
+  id: string,
+  rehash?: Rehash,
+): Promise<boolean> {
   if (!(await repo.recordLogin(ctx.db, id, ctx.clock.now()))) return false;
   if (rehash !== undefined)
     await repo.upgradePasswordHash(ctx.db, id, rehash.hashed, rehash.verifiedHash);
@@ -27,12 +31,16 @@ export async function recordLogin(ctx: AppContext, id: string, rehash?: Rehash):
 }
 
 /** Upgrades a legacy hash unless the password changed since it was verified (false then). */
-export function upgradePasswordHash(ctx: AppContext, id: string, rehash: Rehash): Promise<boolean> {
+export function upgradePasswordHash(
+  ctx: Pick<AppContext, 'db'>,
+  id: string,
+  rehash: Rehash,
+): Promise<boolean> {
   return repo.upgradePasswordHash(ctx.db, id, rehash.hashed, rehash.verifiedHash);
 }
 
 /** Row-locks the account in the caller's transaction unless a lockout holds (false then). */
-export function holdUnlocked(ctx: AppContext, id: string): Promise<boolean> {
+export function holdUnlocked(ctx: Pick<AppContext, 'db' | 'clock'>, id: string): Promise<boolean> {
   return repo.holdUnlocked(ctx.db, id, ctx.clock.now());
 }
 
@@ -43,7 +51,7 @@ export function holdUnlocked(ctx: AppContext, id: string): Promise<boolean> {
  * transaction that also ends the sessions.
  */
 export async function setPassword(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock'>,
   id: string,
   hashedPassword: string,
   options: { clearLockout?: boolean } = {},

@@ -7,7 +7,9 @@ import { UserSchema } from './users.schemas.js';
  * Staff accounts: `/users`, `/users/me`, `/doctors` and the admin unlock and MFA reset; the
  * `User` component.
  */
-export const usersModule: FastifyPluginAsync<{ ctx: AppContext }> = async (app, opts) => {
+export const usersModule: FastifyPluginAsync<{
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>;
+}> = async (app, opts) => {
   app.addSchema(UserSchema);
   await app.register(usersRoutes, { ctx: opts.ctx });
 };

@@ -21,7 +21,7 @@ export function isLocked(user: UserRow, now: Date): boolean {
  * failure locked the account, null otherwise (also while a lock already holds).
  */
 export async function countLoginFailure(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
   id: string,
 ): Promise<{ lockedUntil: Date; lockoutCount: number } | null> {
   const { config } = ctx;
@@ -39,7 +39,11 @@ export async function countLoginFailure(
  * Admin releases a lockout (SECURITY.md): failures and earlier locks are forgotten, so the next
  * lock starts again at the base wait. Idempotent: unlocking an unlocked account is a 204 too.
  */
-export async function unlockUser(ctx: AppContext, actor: Principal, id: string): Promise<void> {
+export async function unlockUser(
+  ctx: Pick<AppContext, 'db' | 'clock'>,
+  actor: Principal,
+  id: string,
+): Promise<void> {
   requirePermission(actor, 'users.manage');
   const current = await repo.findUserById(ctx.db, id);
   if (!current) throw new AppError('not_found', 'No such user');

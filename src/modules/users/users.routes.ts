@@ -23,7 +23,9 @@ import * as users from './users.service.js';
 const tags = ['users'];
 const UserRef = Type.Ref('User');
 
-export const usersRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, opts) => {
+export const usersRoutes: FastifyPluginAsyncTypebox<{
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>;
+}> = async (app, opts) => {
   const { ctx } = opts;
 
   app.get(

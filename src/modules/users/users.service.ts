@@ -42,7 +42,7 @@ function duplicateAccount(cause: unknown): AppError {
  * CLI, so every path applies the same password policy and uniqueness rules.
  */
 export async function createAccount(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   input: { email: string; username: string; password: string; full_name?: string | undefined },
   role: Role,
   /** Runs in the insert's transaction (the audit row commits with the account, or neither). */
@@ -71,7 +71,11 @@ export async function createAccount(
 }
 
 /** Admin creates a staff account with an initial password. */
-export async function createUser(ctx: AppContext, actor: Principal, input: CreateUserInput) {
+export async function createUser(
+  ctx: Pick<AppContext, 'db'>,
+  actor: Principal,
+  input: CreateUserInput,
+) {
   requirePermission(actor, 'users.manage');
   const row = await createAccount(ctx, input, input.role, (tx, created) =>
     recordAudit(tx, whoOf(actor), {
@@ -87,13 +91,13 @@ function userResource(id: string) {
   return { resourceType: 'user', resourceId: id };
 }
 
-async function loadUser(ctx: AppContext, id: string): Promise<UserRow> {
+async function loadUser(ctx: Pick<AppContext, 'db'>, id: string): Promise<UserRow> {
   const row = await repo.findUserById(ctx.db, id);
   if (!row) throw new AppError('not_found', 'No such user');
   return row;
 }
 
-export async function getMe(ctx: AppContext, actor: Principal) {
+export async function getMe(ctx: Pick<AppContext, 'db'>, actor: Principal) {
   requirePermission(actor, 'self.manage');
   return toUserDto(await loadUser(ctx, actor.userId));
 }
@@ -102,7 +106,11 @@ export async function getMe(ctx: AppContext, actor: Principal) {
  * Updates the caller's own profile. Role and status are never self-service (403). Changing the
  * email, which is how an account is recovered, needs the current password.
  */
-export async function updateMe(ctx: AppContext, actor: Principal, input: UpdateMeInput) {
+export async function updateMe(
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
+  actor: Principal,
+  input: UpdateMeInput,
+) {
   requirePermission(actor, 'self.manage');
   if (
     input.role !== undefined ||
@@ -146,7 +154,7 @@ export async function updateMe(ctx: AppContext, actor: Principal, input: UpdateM
 }
 
 async function applyUpdate(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   id: string,
   changes: Partial<UserRow>,
   expectedVersion?: number,
@@ -161,7 +169,11 @@ async function applyUpdate(
   }
 }
 
-export async function listUsers(ctx: AppContext, actor: Principal, query: ListUsersQueryInput) {
+export async function listUsers(
+  ctx: Pick<AppContext, 'db'>,
+  actor: Principal,
+  query: ListUsersQueryInput,
+) {
   requirePermission(actor, 'users.manage');
   const limit = query.limit ?? 20;
   const after = decodeCursor(query.cursor, ['id'], { id: isUuid });
@@ -177,7 +189,7 @@ export async function listUsers(ctx: AppContext, actor: Principal, query: ListUs
 }
 
 /** Admins read any account; other staff only an active doctor's public profile (else 404). */
-export async function getUser(ctx: AppContext, actor: Principal, id: string) {
+export async function getUser(ctx: Pick<AppContext, 'db'>, actor: Principal, id: string) {
   if (actor.role === 'admin') return toUserDto(await loadUser(ctx, id));
   requirePermission(actor, 'doctors.read');
   const row = await repo.findUserById(ctx.db, id);
@@ -190,7 +202,7 @@ export async function getUser(ctx: AppContext, actor: Principal, id: string) {
  * in the same transaction, so no old token outlives the change.
  */
 export async function updateUser(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock'>,
   actor: Principal,
   id: string,
   input: UpdateUserInput,
@@ -255,7 +267,11 @@ export async function updateUser(
 }
 
 /** DELETE is a soft deactivation: the row stays for the audit trail; sessions end at once. */
-export async function deactivateUser(ctx: AppContext, actor: Principal, id: string): Promise<void> {
+export async function deactivateUser(
+  ctx: Pick<AppContext, 'db'>,
+  actor: Principal,
+  id: string,
+): Promise<void> {
   requirePermission(actor, 'users.manage');
   if (id === actor.userId) {
     throw new AppError('conflict', 'Admins cannot deactivate their own account');
@@ -268,7 +284,11 @@ export async function deactivateUser(ctx: AppContext, actor: Principal, id: stri
   });
 }
 
-export async function listDoctors(ctx: AppContext, actor: Principal, query: ListPageQueryInput) {
+export async function listDoctors(
+  ctx: Pick<AppContext, 'db'>,
+  actor: Principal,
+  query: ListPageQueryInput,
+) {
   requirePermission(actor, 'doctors.read');
   const limit = query.limit ?? 20;
   const after = decodeCursor(query.cursor, ['id'], { id: isUuid });
@@ -287,23 +307,23 @@ export async function listDoctors(ctx: AppContext, actor: Principal, query: List
 
 // --- used by the auth module (accounts are owned here) ---
 
-export function findAccountForLogin(ctx: AppContext, identifier: string) {
+export function findAccountForLogin(ctx: Pick<AppContext, 'db'>, identifier: string) {
   return repo.findUserByLogin(ctx.db, identifier);
 }
 
-export function findAccount(ctx: AppContext, id: string) {
+export function findAccount(ctx: Pick<AppContext, 'db'>, id: string) {
   return repo.findUserById(ctx.db, id);
 }
 
 /** True when the id names an active account with the doctor role. */
-export async function isActiveDoctor(ctx: AppContext, id: string): Promise<boolean> {
+export async function isActiveDoctor(ctx: Pick<AppContext, 'db'>, id: string): Promise<boolean> {
   const row = await repo.findUserById(ctx.db, id);
   return row?.role === 'doctor' && row.isActive;
 }
 
 /** For a body field that must name an active doctor (booking, assignment): else 422. */
 export async function assertActiveDoctor(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db'>,
   id: string,
   field: string,
 ): Promise<void> {
