@@ -16,7 +16,14 @@ import { createLocalStorage } from '../src/infra/storage/local.js';
 import type { DocumentStorage } from '../src/infra/storage/storage.js';
 import { seedDemoPractice } from '../src/seed/demo.js';
 import { pdfWith, upload } from './documents-support.js';
-import { bearer, createUser, strongPassword, testSecret, type TestUser } from './helpers.js';
+import {
+  api,
+  createUser,
+  strongPassword,
+  testSecret,
+  type ApiResponse,
+  type TestUser,
+} from './helpers.js';
 
 /**
  * Backup and restore tests: practices on either engine, seeded so that every table has rows, and
@@ -107,20 +114,10 @@ export interface Seeded {
   documentSha: string;
 }
 
-async function call(
-  app: FastifyInstance,
-  method: 'POST' | 'PUT' | 'DELETE',
-  url: string,
-  token: string | undefined,
-  payload?: object,
-  headers: Record<string, string> = {},
-) {
-  const res = await app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: { ...(token === undefined ? {} : bearer(token)), ...headers },
-    ...(payload === undefined ? {} : { payload }),
-  });
+/** Fails the seeding at once, with the answer, when a request does not succeed. */
+async function succeeded(request: Promise<ApiResponse>): Promise<ApiResponse> {
+  const res = await request;
+  const { method = '', url = '' } = res.raw.req;
   if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
   return res;
 }
@@ -138,23 +135,29 @@ export async function seedEveryTable(app: FastifyInstance): Promise<Seeded> {
     { userId: admin.id, role: 'admin', sessionId: admin.id },
     { patients: 12 },
   );
-  const patient = await call(app, 'POST', '/patients', doctor.accessToken, {
-    first_name: `Zoë "Q" O'Brien \\ ✓`,
-    last_name: 'Ñúñez-Łódź 山田',
-    email: `odd.${randomBytes(3).toString('hex')}@example.test`,
-    allergies: ['penicillin', 'nuts "mixed"'],
-    emergency_contacts: [{ name: 'A, B', relationship: 'sibling', phone: '+44 20 7946 0000' }],
-    notes: 'line one\nline two tabbed {braces} [brackets] \u00e9',
-  });
+  const patient = await succeeded(
+    api(app)
+      .as(doctor)
+      .post('/patients', {
+        first_name: `Zoë "Q" O'Brien \\ ✓`,
+        last_name: 'Ñúñez-Łódź 山田',
+        email: `odd.${randomBytes(3).toString('hex')}@example.test`,
+        allergies: ['penicillin', 'nuts "mixed"'],
+        emergency_contacts: [{ name: 'A, B', relationship: 'sibling', phone: '+44 20 7946 0000' }],
+        notes: 'line one\nline two tabbed {braces} [brackets] \u00e9',
+      }),
+  );
   const patientId = patient.json<{ id: string }>().id;
-  await call(app, 'POST', `/patients/${patientId}/notes`, doctor.accessToken, {
-    content: 'Follow-up: "stable"; \\ backslash',
-    visit_type: 'follow_up',
-  });
-  await call(app, 'PUT', `/patients/${patientId}/favorite`, doctor.accessToken);
-  await call(app, 'POST', '/prompts', doctor.accessToken, { content: 'Summarise: ☃ and ’quotes’' });
-  await call(app, 'POST', '/status', doctor.accessToken, { client_name: 'backup-test' });
-  await call(app, 'POST', '/auth/password/forgot', undefined, { email: doctor.email });
+  await succeeded(
+    api(app).as(doctor).post(`/patients/${patientId}/notes`, {
+      content: 'Follow-up: "stable"; \\ backslash',
+      visit_type: 'follow_up',
+    }),
+  );
+  await succeeded(api(app).as(doctor).put(`/patients/${patientId}/favorite`));
+  await succeeded(api(app).as(doctor).post('/prompts', { content: 'Summarise: ☃ and ’quotes’' }));
+  await succeeded(api(app).as(doctor).post('/status', { client_name: 'backup-test' }));
+  await succeeded(api(app).post('/auth/password/forgot', { email: doctor.email }));
 
   const pdf = await pdfWith(['Backup ferritin marker', 'page two']);
   const kept = await upload(app, doctor.accessToken, patientId, {
@@ -179,7 +182,7 @@ export async function seedEveryTable(app: FastifyInstance): Promise<Seeded> {
     filename: 'old.txt',
     content: Buffer.from('superseded words\n'),
   });
-  await call(app, 'DELETE', `/documents/${gone.json<{ id: string }>().id}`, doctor.accessToken);
+  await succeeded(api(app).as(doctor).delete(`/documents/${gone.json<{ id: string }>().id}`));
 
   const now = new Date();
   await app.ctx.db.insert(mfaBackupCodes).values({ id: newId(), userId: admin.id, codeHash: 'h1' });

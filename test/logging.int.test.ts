@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
-import type { LightMyRequestResponse } from 'fastify';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  api,
   bearer,
   buildTestApp,
   createUser,
@@ -86,24 +86,6 @@ describe('logs', () => {
     const canaries: Record<string, string> = {};
     /** Registers a canary value under a label and returns it. */
     const canary = (label: string, value: string) => (canaries[label] = value);
-    const call = (
-      method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
-      url: string,
-      token?: string,
-      payload?: unknown,
-      headers: Record<string, string> = {},
-    ): Promise<LightMyRequestResponse> =>
-      t.app.inject({
-        method,
-        url,
-        headers: {
-          ...(token ? bearer(token) : {}),
-          // A string is sent as it is: broken JSON on purpose.
-          ...(typeof payload === 'string' ? { 'content-type': 'application/json' } : {}),
-          ...headers,
-        },
-        ...(payload === undefined ? {} : { payload: payload as object | string }),
-      });
     const admin = await createUser(t.app, 'admin');
     const doctor = await createUser(t.app, 'doctor');
 
@@ -134,47 +116,41 @@ describe('logs', () => {
       notes: canary('patient notes', `Cannotes${tag}`),
     };
     canaries['phone digits'] = `555${digits}`;
-    const created = await call('POST', '/api/v1/patients', admin.accessToken, patient);
+    const created = await api(t.app).as(admin).post('/patients', patient);
     expect(created.statusCode, created.body).toBe(201);
     const patientId = created.json<{ id: string }>().id;
     // Reads, searches with a canary in the query string, the export.
-    await call('GET', `/api/v1/patients/${patientId}`, admin.accessToken);
-    await call('GET', `/api/v1/patients?q=${patient.first_name}`, admin.accessToken);
-    await call(
-      'GET',
-      `/api/v1/patients?q=${encodeURIComponent(patient.last_name)}&limit=5`,
-      admin.accessToken,
-    );
-    await call('GET', `/api/v1/patients?date_of_birth=${patient.date_of_birth}`, admin.accessToken);
-    await call('GET', `/api/v1/users?q=${patient.first_name}`, admin.accessToken);
-    await call('GET', '/api/v1/patients/export.csv', admin.accessToken);
+    await api(t.app).as(admin).get(`/patients/${patientId}`);
+    await api(t.app).as(admin).get(`/patients?q=${patient.first_name}`);
+    await api(t.app)
+      .as(admin)
+      .get(`/patients?q=${encodeURIComponent(patient.last_name)}&limit=5`);
+    await api(t.app).as(admin).get(`/patients?date_of_birth=${patient.date_of_birth}`);
+    await api(t.app).as(admin).get(`/users?q=${patient.first_name}`);
+    await api(t.app).as(admin).get('/patients/export.csv');
     // Failure paths: 409 duplicate person, 412 stale If-Match, 404 with a canary query,
     // validation errors on canary values, unknown canary keys, broken JSON around canaries.
-    expect((await call('POST', '/api/v1/patients', admin.accessToken, patient)).statusCode).toBe(
-      409,
-    );
-    const stale = await call(
-      'PATCH',
-      `/api/v1/patients/${patientId}`,
-      admin.accessToken,
-      { address: canary('stale address', `${tag} Stale Road 1`) },
-      { 'if-match': '"v999"' },
-    );
+    expect((await api(t.app).as(admin).post('/patients', patient)).statusCode).toBe(409);
+    const stale = await api(t.app)
+      .as(admin)
+      .patch(
+        `/patients/${patientId}`,
+        { address: canary('stale address', `${tag} Stale Road 1`) },
+        { headers: { 'if-match': '"v999"' } },
+      );
     expect(stale.statusCode).toBe(412);
-    const updated = await call(
-      'PATCH',
-      `/api/v1/patients/${patientId}`,
-      admin.accessToken,
-      { notes: canary('updated notes', `Canupdated${tag}`) },
-      { 'if-match': '"v1"' },
-    );
+    const updated = await api(t.app)
+      .as(admin)
+      .patch(
+        `/patients/${patientId}`,
+        { notes: canary('updated notes', `Canupdated${tag}`) },
+        { headers: { 'if-match': '"v1"' } },
+      );
     expect(updated.statusCode, updated.body).toBe(200);
-    await call(
-      'GET',
-      `/api/v1/patients/01a20000-0000-7000-8000-000000000000?q=${patient.first_name}`,
-      admin.accessToken,
-    );
-    await call('GET', `/api/v1/patients/${patient.last_name}`, admin.accessToken);
+    await api(t.app)
+      .as(admin)
+      .get(`/patients/01a20000-0000-7000-8000-000000000000?q=${patient.first_name}`);
+    await api(t.app).as(admin).get(`/patients/${patient.last_name}`);
     for (const bad of [
       { ...patient, email: canary('bad email', `Canbademail${tag}`) },
       { ...patient, phone: canary('bad phone', `Canbadphone${tag}`) },
@@ -182,23 +158,25 @@ describe('logs', () => {
       { ...patient, date_of_birth: canary('bad date', `Canbaddate${tag}`) },
       { ...patient, [canary('unknown key', `Cankey${tag}`)]: 1 },
     ]) {
-      expect((await call('POST', '/api/v1/patients', admin.accessToken, bad)).statusCode).toBe(400);
+      expect((await api(t.app).as(admin).post('/patients', bad)).statusCode).toBe(400);
     }
-    const broken = await call(
-      'POST',
-      '/api/v1/patients',
-      admin.accessToken,
-      `{"first_name":"${canary('broken json', `Canbroken${tag}`)}",`,
-    );
+    // A string is sent as it is: broken JSON on purpose.
+    const broken = await api(t.app)
+      .as(admin)
+      .post('/patients', `{"first_name":"${canary('broken json', `Canbroken${tag}`)}",`, {
+        headers: { 'content-type': 'application/json' },
+      });
     expect(broken.statusCode).toBe(400);
 
     // --- visit notes, appointments, prescriptions ---------------------------------------
-    const note = await call('POST', `/api/v1/patients/${patientId}/notes`, admin.accessToken, {
-      content: canary('visit note', `Canvisit${tag} patient reports`),
-      visit_type: 'regular',
-    });
+    const note = await api(t.app)
+      .as(admin)
+      .post(`/patients/${patientId}/notes`, {
+        content: canary('visit note', `Canvisit${tag} patient reports`),
+        visit_type: 'regular',
+      });
     expect(note.statusCode, note.body).toBe(201);
-    await call('GET', `/api/v1/patients/${patientId}/notes`, admin.accessToken);
+    await api(t.app).as(admin).get(`/patients/${patientId}/notes`);
     const startsAt = new Date(Date.now() + 5 * 86_400_000);
     startsAt.setUTCHours(10, 0, 0, 0);
     const booking = {
@@ -208,62 +186,70 @@ describe('logs', () => {
       reason: canary('appointment reason', `Canreason${tag}`),
       notes: canary('appointment notes', `Canapptnotes${tag}`),
     };
-    const appointment = await call('POST', '/api/v1/appointments', admin.accessToken, booking);
+    const appointment = await api(t.app).as(admin).post('/appointments', booking);
     expect(appointment.statusCode, appointment.body).toBe(201);
     const appointmentId = appointment.json<{ id: string }>().id;
-    expect(
-      (await call('POST', '/api/v1/appointments', admin.accessToken, booking)).statusCode,
-    ).toBe(409);
-    await call(
-      'PATCH',
-      `/api/v1/appointments/${appointmentId}`,
-      admin.accessToken,
-      { reason: canary('stale reason', `Canstalereason${tag}`) },
-      { 'if-match': '"v999"' },
-    );
-    await call('POST', `/api/v1/appointments/${appointmentId}/cancel`, admin.accessToken, {
-      reason: canary('cancel reason', `Cancancel${tag}`),
-    });
-    await call('GET', `/api/v1/appointments/${appointmentId}.ics`, admin.accessToken);
-    const prescription = await call('POST', '/api/v1/prescriptions', doctor.accessToken, {
-      patient_id: patientId,
-      medication: canary('medication', `Canmed${tag}`),
-      dosage: canary('dosage', `Candose${tag}`),
-      frequency: 'twice daily',
-      instructions: canary('instructions', `Caninstr${tag} with food`),
-    });
+    expect((await api(t.app).as(admin).post('/appointments', booking)).statusCode).toBe(409);
+    await api(t.app)
+      .as(admin)
+      .patch(
+        `/appointments/${appointmentId}`,
+        { reason: canary('stale reason', `Canstalereason${tag}`) },
+        { headers: { 'if-match': '"v999"' } },
+      );
+    await api(t.app)
+      .as(admin)
+      .post(`/appointments/${appointmentId}/cancel`, {
+        reason: canary('cancel reason', `Cancancel${tag}`),
+      });
+    await api(t.app).as(admin).get(`/appointments/${appointmentId}.ics`);
+    const prescription = await api(t.app)
+      .as(doctor)
+      .post('/prescriptions', {
+        patient_id: patientId,
+        medication: canary('medication', `Canmed${tag}`),
+        dosage: canary('dosage', `Candose${tag}`),
+        frequency: 'twice daily',
+        instructions: canary('instructions', `Caninstr${tag} with food`),
+      });
     expect(prescription.statusCode, prescription.body).toBe(201);
     const prescriptionId = prescription.json<{ id: string }>().id;
-    await call('GET', `/api/v1/prescriptions/${prescriptionId}/pdf`, doctor.accessToken);
-    await call(
-      'PATCH',
-      `/api/v1/prescriptions/${prescriptionId}`,
-      doctor.accessToken,
-      { instructions: canary('stale instructions', `Canstaleinstr${tag}`) },
-      { 'if-match': '"v999"' },
-    );
-    await call('POST', `/api/v1/prescriptions/${prescriptionId}/cancel`, doctor.accessToken, {
-      reason: canary('prescription cancel', `Canrxcancel${tag}`),
-    });
+    await api(t.app).as(doctor).get(`/prescriptions/${prescriptionId}/pdf`);
+    await api(t.app)
+      .as(doctor)
+      .patch(
+        `/prescriptions/${prescriptionId}`,
+        { instructions: canary('stale instructions', `Canstaleinstr${tag}`) },
+        { headers: { 'if-match': '"v999"' } },
+      );
+    await api(t.app)
+      .as(doctor)
+      .post(`/prescriptions/${prescriptionId}/cancel`, {
+        reason: canary('prescription cancel', `Canrxcancel${tag}`),
+      });
 
     // --- accounts: admin-set passwords, failed logins, the OAuth2 form -------------------
     const staffPassword = canary('staff password', `Canstaff ${tag} passphrase`);
-    const staff = await call('POST', '/api/v1/users', admin.accessToken, {
-      email: canary('staff email', `canstaff${tag}@example.test`),
-      username: `canstaff${tag}`,
-      password: staffPassword,
-      role: 'nurse',
-    });
+    const staff = await api(t.app)
+      .as(admin)
+      .post('/users', {
+        email: canary('staff email', `canstaff${tag}@example.test`),
+        username: `canstaff${tag}`,
+        password: staffPassword,
+        role: 'nurse',
+      });
     expect(staff.statusCode, staff.body).toBe(201);
     const staffId = staff.json<{ id: string }>().id;
-    await call('PATCH', `/api/v1/users/${staffId}`, admin.accessToken, {
-      password: canary('admin-set password', `Canreset ${tag} by admin`),
-    });
-    await call('POST', '/api/v1/auth/login', undefined, {
+    await api(t.app)
+      .as(admin)
+      .patch(`/users/${staffId}`, {
+        password: canary('admin-set password', `Canreset ${tag} by admin`),
+      });
+    await api(t.app).post('/auth/login', {
       email: `canstaff${tag}@example.test`,
       password: canary('wrong password', `Canwrong ${tag}`),
     });
-    await call('POST', '/api/v1/auth/login', undefined, {
+    await api(t.app).post('/auth/login', {
       email: canary('unknown email', `canunknown${tag}@example.test`),
       password: canary('unknown password', `Canunknownpw ${tag}`),
     });
@@ -279,10 +265,12 @@ describe('logs', () => {
     // --- MFA: secret, codes, backup codes, the challenge token ---------------------------
     const mfaUser = await createUser(t.app, 'doctor');
     // A wrong password first: the refusal must not log what was typed either.
-    await call('POST', '/api/v1/auth/mfa/totp/setup', mfaUser.accessToken, {
-      password: canary('setup wrong password', `Cansetup ${tag}`),
-    });
-    const setup = await call('POST', '/api/v1/auth/mfa/totp/setup', mfaUser.accessToken, {
+    await api(t.app)
+      .as(mfaUser)
+      .post('/auth/mfa/totp/setup', {
+        password: canary('setup wrong password', `Cansetup ${tag}`),
+      });
+    const setup = await api(t.app).as(mfaUser).post('/auth/mfa/totp/setup', {
       password: mfaUser.password,
     });
     expect(setup.statusCode, setup.body).toBe(200);
@@ -292,24 +280,24 @@ describe('logs', () => {
     const code = new TOTP({ secret: Secret.fromBase32(secret) }).generate();
     // Six digits could match inside a timestamp; a leaked code would be a quoted JSON value.
     canary('totp code', `"${code}"`);
-    const enable = await call('POST', '/api/v1/auth/mfa/totp/enable', mfaUser.accessToken, {
+    const enable = await api(t.app).as(mfaUser).post('/auth/mfa/totp/enable', {
       code,
     });
     expect(enable.statusCode, enable.body).toBe(200);
     const backup = enable.json<{ backup_codes: string[] }>().backup_codes;
     backup.forEach((c, i) => canary(`backup code ${i}`, c));
-    const challenge = await call('POST', '/api/v1/auth/login', undefined, {
+    const challenge = await api(t.app).post('/auth/login', {
       email: mfaUser.email,
       password: mfaUser.password,
     });
     const mfaToken = canary('mfa token', challenge.json<{ mfa_token: string }>().mfa_token);
     const wrong = `"${String((Number(code) + 1) % 1_000_000).padStart(6, '0')}"`;
     canary('wrong totp code', wrong);
-    await call('POST', '/api/v1/auth/mfa/verify', undefined, {
+    await api(t.app).post('/auth/mfa/verify', {
       mfa_token: mfaToken,
       code: wrong.slice(1, -1),
     });
-    const verified = await call('POST', '/api/v1/auth/mfa/verify', undefined, {
+    const verified = await api(t.app).post('/auth/mfa/verify', {
       mfa_token: mfaToken,
       code: backup[0],
     });
@@ -317,15 +305,15 @@ describe('logs', () => {
     const pair = verified.json<TokenPairBody>();
     canary('mfa access token', pair.access_token);
     canary('mfa refresh token', pair.refresh_token);
-    await call('POST', '/api/v1/auth/mfa/totp/disable', pair.access_token, {
+    await api(t.app).as(pair.access_token).post('/auth/mfa/totp/disable', {
       password: mfaUser.password,
       code: backup[1],
     });
 
     // --- password reset: the emailed token and the new password --------------------------
     const resetUser = await createUser(t.app, 'user');
-    await call('POST', '/api/v1/auth/password/forgot', undefined, { email: resetUser.email });
-    await call('POST', '/api/v1/auth/password/forgot', undefined, {
+    await api(t.app).post('/auth/password/forgot', { email: resetUser.email });
+    await api(t.app).post('/auth/password/forgot', {
       email: canary('forgot unknown email', `canforgot${tag}@example.test`),
     });
     await t.app.ctx.background.drain();
@@ -334,12 +322,12 @@ describe('logs', () => {
     expect(resetToken, 'a reset link was mailed').toBeDefined();
     canary('reset token', resetToken ?? '');
     const newPassword = canary('reset password', `Canfresh ${tag} start`);
-    const reset = await call('POST', '/api/v1/auth/password/reset', undefined, {
+    const reset = await api(t.app).post('/auth/password/reset', {
       token: resetToken,
       new_password: newPassword,
     });
     expect(reset.statusCode, reset.body).toBe(204);
-    await call('POST', '/api/v1/auth/password/reset', undefined, {
+    await api(t.app).post('/auth/password/reset', {
       token: resetToken,
       new_password: canary('reset password again', `Canagain ${tag} start`),
     });
@@ -357,11 +345,13 @@ describe('logs', () => {
         'create trigger canary_refuse before insert on patients for each row execute function canary_refuse()',
       ),
     );
-    const failed = await call('POST', '/api/v1/patients', admin.accessToken, {
-      ...patient,
-      last_name: canary('last name in a failed insert', `Boom${tag}`),
-      email: canary('email in a failed insert', `canboom${tag}@example.test`),
-    });
+    const failed = await api(t.app)
+      .as(admin)
+      .post('/patients', {
+        ...patient,
+        last_name: canary('last name in a failed insert', `Boom${tag}`),
+        email: canary('email in a failed insert', `canboom${tag}@example.test`),
+      });
     expect(failed.statusCode).toBe(500);
     const errorLine = lines.find((line) => line.includes('canary trigger refused the row'));
     expect(errorLine, 'the database error was logged').toBeDefined();
