@@ -1,9 +1,9 @@
-import { AppError } from './errors.js';
+import { forbidden } from './errors.js';
 import { can, type Permission, type Principal } from './permissions.js';
 
 /** First line of every use case: refuse unless the actor's role holds the permission. */
 export function requirePermission(actor: Principal, permission: Permission): void {
   if (!can(actor.role, permission)) {
-    throw new AppError('forbidden', 'Your role does not allow this action');
+    throw forbidden();
   }
 }

@@ -100,14 +100,52 @@ export function toProblem(
   return problem;
 }
 
+// Factories for the problems services raise again and again, so each wording lives in one place.
+// They build ordinary AppErrors: the wire form is the same as an inline `new AppError(...)`.
+
+/** 404 for a record that does not exist (or is not the caller's to see): "No such <thing>". */
+export function notFound(thing: string): AppError {
+  return new AppError('not_found', `No such ${thing}`);
+}
+
+/**
+ * 412 for a conditional write that found the row changed since it was read (a version or ETag
+ * mismatch, or a parallel change): "The <thing> changed since you read it".
+ */
+export function stale(thing: string): AppError {
+  return new AppError('precondition_failed', `The ${thing} changed since you read it`);
+}
+
+/** 403 for an action the caller may not take; by default the permission table's wording. */
+export function forbidden(detail = 'Your role does not allow this action'): AppError {
+  return new AppError('forbidden', detail);
+}
+
+/**
+ * A problem about one request field: `errors` names it (`body.email`, `query.cursor`) with a
+ * short `message`, and `detail` says it in a sentence. A 400 validation_failed unless `code`
+ * says otherwise (e.g. 422 unprocessable for a well-formed value that names nothing).
+ */
+export function fieldError(
+  field: string,
+  message: string,
+  detail: string,
+  options: { code?: ProblemCode; cause?: unknown } = {},
+): AppError {
+  return new AppError(options.code ?? 'validation_failed', detail, {
+    errors: [{ field, message }],
+    ...(options.cause === undefined ? {} : { cause: options.cause }),
+  });
+}
+
 /** Runs a loader for a record the request body refers to: "not found" becomes a 422 on `field`. */
 export async function mustExist(field: string, load: () => Promise<unknown>): Promise<void> {
   try {
     await load();
   } catch (error) {
     if (!(error instanceof AppError) || error.code !== 'not_found') throw error;
-    throw new AppError('unprocessable', `${field} does not name a known record`, {
-      errors: [{ field: `body.${field}`, message: 'not found' }],
+    throw fieldError(`body.${field}`, 'not found', `${field} does not name a known record`, {
+      code: 'unprocessable',
     });
   }
 }

@@ -1,4 +1,4 @@
-import { AppError } from './errors.js';
+import { AppError, fieldError } from './errors.js';
 
 /**
  * Opaque keyset cursors: base64url JSON of the last row's sort key. Clients must not build them;
@@ -34,9 +34,7 @@ export function decodeCursor<K extends string>(
 }
 
 function invalidCursor(): AppError {
-  return new AppError('validation_failed', 'The cursor is not valid for this list', {
-    errors: [{ field: 'query.cursor', message: 'invalid cursor' }],
-  });
+  return fieldError('query.cursor', 'invalid cursor', 'The cursor is not valid for this list');
 }
 
 /** Fetch limit+1 rows, then split: the extra row only proves a next page exists. */

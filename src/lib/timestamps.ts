@@ -1,4 +1,4 @@
-import { AppError } from './errors.js';
+import { fieldError } from './errors.js';
 
 /**
  * An RFC 3339 timestamp that passed the schema's `date-time` format, turned into a Date. The
@@ -9,9 +9,11 @@ export function parseTimestamp(value: string, field: string): Date {
   const parsed = new Date(value);
   const year = Number.isNaN(parsed.getTime()) ? 0 : parsed.getUTCFullYear();
   if (year < 1 || year > 9999) {
-    throw new AppError('validation_failed', `${field} is not a usable date and time`, {
-      errors: [{ field, message: 'must be a real date and time between years 1 and 9999' }],
-    });
+    throw fieldError(
+      field,
+      'must be a real date and time between years 1 and 9999',
+      `${field} is not a usable date and time`,
+    );
   }
   return parsed;
 }

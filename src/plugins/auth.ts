@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AppContext } from '../context.js';
-import { AppError } from '../lib/errors.js';
+import { AppError, forbidden } from '../lib/errors.js';
 import { can, type Access, type Principal } from '../lib/permissions.js';
 import { recordAudit, whoOf } from '../modules/audit/audit.service.js';
 import { authenticate } from '../modules/auth/auth.service.js';
@@ -58,7 +58,7 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { ctx: AuthDeps 
         resourceId: `${request.method} ${request.routeOptions.url ?? ''}`,
         details: { permission: access },
       });
-      throw new AppError('forbidden', 'Your role does not allow this action');
+      throw forbidden();
     }
   });
 });

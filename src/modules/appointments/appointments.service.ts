@@ -2,7 +2,7 @@ import type { AppContext } from '../../context.js';
 import type { AppointmentRow, AppointmentStatus } from '../../db/schema/appointments.js';
 import { requirePermission } from '../../lib/access.js';
 import { sqlState } from '../../lib/db-errors.js';
-import { AppError, mustExist } from '../../lib/errors.js';
+import { AppError, fieldError, forbidden, mustExist, notFound, stale } from '../../lib/errors.js';
 import { checkIfMatch } from '../../lib/etag.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
@@ -60,21 +60,25 @@ export function appointmentEvent(
 function assertMayWrite(actor: Principal, doctorId: string): void {
   requirePermission(actor, 'appointments.write');
   if (actor.role === 'doctor' && doctorId !== actor.userId) {
-    throw new AppError('forbidden', 'Doctors may only change their own appointments');
+    throw forbidden('Doctors may only change their own appointments');
   }
 }
 
 function assertBookableStart(ctx: Pick<AppContext, 'clock'>, startsAt: Date): void {
   const now = ctx.clock.now().getTime();
   if (startsAt.getTime() <= now) {
-    throw new AppError('validation_failed', 'An appointment cannot start in the past', {
-      errors: [{ field: 'body.starts_at', message: 'must be in the future' }],
-    });
+    throw fieldError(
+      'body.starts_at',
+      'must be in the future',
+      'An appointment cannot start in the past',
+    );
   }
   if (startsAt.getTime() > now + MAX_DAYS_AHEAD * 86_400_000) {
-    throw new AppError('validation_failed', `Bookings open at most ${MAX_DAYS_AHEAD} days ahead`, {
-      errors: [{ field: 'body.starts_at', message: `must be within ${MAX_DAYS_AHEAD} days` }],
-    });
+    throw fieldError(
+      'body.starts_at',
+      `must be within ${MAX_DAYS_AHEAD} days`,
+      `Bookings open at most ${MAX_DAYS_AHEAD} days ahead`,
+    );
   }
 }
 
@@ -173,7 +177,7 @@ export async function loadAppointment(
   id: string,
 ): Promise<AppointmentRow> {
   const row = await repo.findAppointment(ctx.db, id);
-  if (!row) throw new AppError('not_found', 'No such appointment');
+  if (!row) throw notFound('appointment');
   return row;
 }
 
@@ -231,7 +235,7 @@ export async function updateAppointment(
           { fromStatuses: reschedulable, version: current.version },
         );
         if (!updated) {
-          throw new AppError('precondition_failed', 'The appointment changed since you read it');
+          throw stale('appointment');
         }
         return updated;
       },

@@ -1,6 +1,6 @@
 import type { AppContext } from '../../context.js';
 import { requirePermission } from '../../lib/access.js';
-import { AppError } from '../../lib/errors.js';
+import { notFound } from '../../lib/errors.js';
 import type { Principal } from '../../lib/permissions.js';
 import { isActiveDoctor } from '../users/users.service.js';
 import * as repo from './appointments.repository.js';
@@ -15,7 +15,7 @@ export async function doctorAvailability(
   durationMinutes: number,
 ) {
   requirePermission(actor, 'appointments.read');
-  if (!(await isActiveDoctor(ctx, doctorId))) throw new AppError('not_found', 'No such doctor');
+  if (!(await isActiveDoctor(ctx, doctorId))) throw notFound('doctor');
   const rules = {
     timeZone: ctx.config.clinicTimeZone,
     workdayStart: ctx.config.workdayStart,

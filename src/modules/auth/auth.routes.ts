@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { actorOf } from '../../plugins/auth.js';
-import { AppError } from '../../lib/errors.js';
+import { fieldError } from '../../lib/errors.js';
 import { IdParams } from '../../lib/schema.js';
 import { RegisterBody } from '../users/users.schemas.js';
 import { ChangePasswordBody, LoginBody, RefreshBody, SessionPage } from './auth.schemas.js';
@@ -29,9 +29,7 @@ const loginRoute: FastifyPluginAsyncTypebox<{
       // Per-content-type schemas are skipped when no body arrives at all: refuse that here.
       preValidation: async (request) => {
         if (typeof request.body !== 'object' || request.body === null) {
-          throw new AppError('validation_failed', 'A JSON or form body is required', {
-            errors: [{ field: 'body', message: 'is required' }],
-          });
+          throw fieldError('body', 'is required', 'A JSON or form body is required');
         }
       },
       schema: {

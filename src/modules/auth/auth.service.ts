@@ -1,7 +1,7 @@
 import type { AppContext, RequestMeta } from '../../context.js';
 import { requirePermission } from '../../lib/access.js';
 import { openWith, randomToken, sealWith, sha256Hex } from '../../lib/crypto.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, fieldError, forbidden, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { effectiveRole, type Principal } from '../../lib/permissions.js';
 import { recordAudit, whoOf } from '../audit/audit.service.js';
@@ -31,7 +31,7 @@ export async function register(
   meta: RequestMeta,
 ) {
   if (ctx.config.registrationMode === 'closed') {
-    throw new AppError('forbidden', 'Self-registration is closed; ask an administrator');
+    throw forbidden('Self-registration is closed; ask an administrator');
   }
   const row = await users.createAccount(ctx, input, 'user', (tx, created) =>
     recordAudit(tx, whoAt(meta, created), {
@@ -158,13 +158,11 @@ export async function changePassword(
 ): Promise<void> {
   requirePermission(actor, 'self.manage');
   const user = await users.findAccount(ctx, actor.userId);
-  if (!user) throw new AppError('not_found', 'No such user');
+  if (!user) throw notFound('user');
   await confirmPassword(ctx, actor, user, input.current_password, {
     action: 'auth.password_change',
     refusal: () =>
-      new AppError('validation_failed', 'The current password is incorrect', {
-        errors: [{ field: 'body.current_password', message: 'is incorrect' }],
-      }),
+      fieldError('body.current_password', 'is incorrect', 'The current password is incorrect'),
   });
   users.assertAcceptablePassword(input.new_password, 'new_password');
   const hashed = await hashPassword(input.new_password);

@@ -1,5 +1,5 @@
 import type { AppContext, RequestMeta } from '../../context.js';
-import { AppError } from '../../lib/errors.js';
+import { fieldError } from '../../lib/errors.js';
 import { isLocked } from '../users/lockout.service.js';
 import * as users from '../users/users.service.js';
 import type { LoginInput, TokenPair } from './auth.schemas.js';
@@ -21,9 +21,11 @@ export async function login(
 ): Promise<TokenPair | MfaChallenge> {
   const identifier = input.email ?? input.username;
   if (identifier === undefined) {
-    throw new AppError('validation_failed', 'Give an email or a username', {
-      errors: [{ field: 'body.username', message: 'email or username is required' }],
-    });
+    throw fieldError(
+      'body.username',
+      'email or username is required',
+      'Give an email or a username',
+    );
   }
   const user = await users.findAccountForLogin(ctx, identifier);
   if (!user) {

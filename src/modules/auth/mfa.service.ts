@@ -1,7 +1,7 @@
 import type { AppContext } from '../../context.js';
 import type { UserRow } from '../../db/schema/users.js';
 import { requirePermission } from '../../lib/access.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, fieldError, notFound } from '../../lib/errors.js';
 import type { Principal } from '../../lib/permissions.js';
 import { recordAudit, whoOf } from '../audit/audit.service.js';
 import * as users from '../users/users.service.js';
@@ -32,20 +32,19 @@ import {
 async function loadSelf(ctx: Pick<AppContext, 'db'>, actor: Principal): Promise<UserRow> {
   requirePermission(actor, 'self.manage');
   const user = await users.findAccount(ctx, actor.userId);
-  if (!user) throw new AppError('not_found', 'No such user');
+  if (!user) throw notFound('user');
   return user;
 }
 
-function fieldError(field: string, detail: string): AppError {
-  return new AppError('validation_failed', detail, {
-    errors: [{ field: `body.${field}`, message: 'is incorrect' }],
-  });
-}
+const incorrect = (field: string, detail: string) =>
+  fieldError(`body.${field}`, 'is incorrect', detail);
 
-const wrongPassword = () => fieldError('password', 'The password is incorrect');
+const wrongPassword = () => incorrect('password', 'The password is incorrect');
 
 const alreadyOn = () =>
   new AppError('conflict', 'Two-factor authentication is already on; disable it first');
+
+const notOn = () => new AppError('conflict', 'Two-factor authentication is not on');
 
 /**
  * Starts (or restarts) enrolment: a new secret is stored sealed as pending; the active one, if
@@ -105,7 +104,7 @@ export async function enableTotp(
       resourceId: user.id,
       details: { reason: 'bad_code' },
     });
-    throw fieldError('code', 'The code does not match the new secret (check the device clock)');
+    throw incorrect('code', 'The code does not match the new secret (check the device clock)');
   }
   const codes = newBackupCodes();
   const enabled = await ctx.db.transaction(async (tx) => {
@@ -130,7 +129,7 @@ export async function disableTotp(
   input: TotpDisableInput,
 ): Promise<void> {
   const user = await loadSelf(ctx, actor);
-  if (!user.mfaEnabled) throw new AppError('conflict', 'Two-factor authentication is not on');
+  if (!user.mfaEnabled) throw notOn();
   const refuse = async (reason: string, field: string, detail: string) => {
     await recordAudit(ctx.db, whoOf(actor), {
       action: 'auth.mfa_disable',
@@ -139,13 +138,12 @@ export async function disableTotp(
       resourceId: user.id,
       details: { reason },
     });
-    return fieldError(field, detail);
+    return incorrect(field, detail);
   };
   await confirmPassword(ctx, actor, user, input.password, {
     action: 'auth.mfa_disable',
     refusal: wrongPassword,
   });
-  const notOn = () => new AppError('conflict', 'Two-factor authentication is not on');
   const disabled = await ctx.db.transaction(async (tx) => {
     // A parallel disable that got here first wins: this one waits, then finds MFA off (409)
     // before spending its code, so exactly one success is recorded.
@@ -178,7 +176,7 @@ export async function resetUserMfa(
 ): Promise<void> {
   requirePermission(actor, 'users.manage');
   await ctx.db.transaction(async (tx) => {
-    if (!(await repo.resetTotp(tx, id))) throw new AppError('not_found', 'No such user');
+    if (!(await repo.resetTotp(tx, id))) throw notFound('user');
     await repo.deleteBackupCodes(tx, id);
     const challengesEnded = await repo.endChallenges(tx, id, ctx.clock.now());
     const sessionsEnded = await endAllSessions(tx, id, 'mfa_reset');

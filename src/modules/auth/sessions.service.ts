@@ -1,7 +1,7 @@
 import type { AppContext } from '../../context.js';
 import type { DbOrTx } from '../../db/client.js';
 import { requirePermission } from '../../lib/access.js';
-import { AppError } from '../../lib/errors.js';
+import { notFound } from '../../lib/errors.js';
 import type { Principal } from '../../lib/permissions.js';
 import { recordAudit, whoOf } from '../audit/audit.service.js';
 import * as repo from './auth.repository.js';
@@ -103,5 +103,5 @@ export async function revokeOwnSession(
     });
     return true;
   });
-  if (!revoked) throw new AppError('not_found', 'No such live session');
+  if (!revoked) throw notFound('live session');
 }

@@ -20,21 +20,23 @@ const Problem = Type.Ref('Problem');
 /** Parser limits beyond the file itself: one file, two short fields, nothing else. */
 const formLimits = { files: 1, fields: 4, fieldSize: 4_096, parts: 6, headerPairs: 50 };
 
+const tooLarge = () =>
+  new AppError('payload_too_large', 'The file is larger than the upload limit');
+
+const notMultipart = () =>
+  new AppError('unsupported_media_type', 'Send the document as multipart/form-data');
+
 /** Errors of @fastify/multipart and busboy, as problems the client can act on. */
 function formProblem(error: unknown): unknown {
   const code = (error as { code?: string }).code;
-  if (code === 'FST_REQ_FILE_TOO_LARGE') {
-    return new AppError('payload_too_large', 'The file is larger than the upload limit');
-  }
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return tooLarge();
   if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
     return new AppError(
       'validation_failed',
       'Send one file with the fields category and description',
     );
   }
-  if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') {
-    return new AppError('unsupported_media_type', 'Send the document as multipart/form-data');
-  }
+  if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return notMultipart();
   if (
     code === 'FST_PROTO_VIOLATION' ||
     /multipart|boundary|part terminated|unexpected end/i.test(
@@ -53,8 +55,7 @@ async function* formParts(request: FastifyRequest): AsyncGenerator<UploadPart> {
       if (part.type === 'file') {
         yield { kind: 'file', name: part.fieldname, filename: part.filename, stream: part.file };
         // A file stream cut off at the parser's limit ends quietly; it must still fail.
-        if (part.file.truncated)
-          throw new AppError('payload_too_large', 'The file is larger than the upload limit');
+        if (part.file.truncated) throw tooLarge();
       } else {
         yield { kind: 'field', name: part.fieldname, value: String(part.value) };
       }
@@ -118,9 +119,7 @@ export const documentsRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      if (!request.isMultipart()) {
-        throw new AppError('unsupported_media_type', 'Send the document as multipart/form-data');
-      }
+      if (!request.isMultipart()) throw notMultipart();
       const document = await uploadDocument(
         ctx,
         actorOf(request),

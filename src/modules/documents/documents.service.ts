@@ -10,7 +10,7 @@ import {
   type DocumentRow,
 } from '../../db/schema/documents.js';
 import { requirePermission } from '../../lib/access.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, forbidden, notFound, stale } from '../../lib/errors.js';
 import { checkIfMatch } from '../../lib/etag.js';
 import { isUuid } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
@@ -50,9 +50,9 @@ async function loadReadable(
 ): Promise<DocumentRow> {
   requirePermission(actor, 'documents.read');
   const row = await repo.findDocument(ctx.db, id);
-  if (!row) throw new AppError('not_found', 'No such document');
+  if (!row) throw notFound('document');
   if (isClinical(row.category) && !can(actor.role, 'documents.clinical.read')) {
-    throw new AppError('forbidden', 'Clinical documents are for clinical staff');
+    throw forbidden('Clinical documents are for clinical staff');
   }
   return row;
 }
@@ -115,7 +115,7 @@ export async function deleteDocument(
     whoOf(actor),
     async (tx) => {
       const row = await repo.softDeleteDocument(tx, id, current.version, actor.userId);
-      if (!row) throw new AppError('precondition_failed', 'The document changed since you read it');
+      if (!row) throw stale('document');
       return row;
     },
     (row) => documentEvent('document.delete', row),

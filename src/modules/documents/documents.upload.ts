@@ -3,7 +3,7 @@ import { Value } from 'typebox/value';
 import type { AppContext } from '../../context.js';
 import type { DocumentRow } from '../../db/schema/documents.js';
 import { requirePermission } from '../../lib/access.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, fieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { Principal } from '../../lib/permissions.js';
 import { auditedChange, patientRecordEvent, recordAudit, whoOf } from '../audit/audit.service.js';
@@ -98,9 +98,11 @@ async function receive(
       }
       if (part.name !== 'file' || upload !== undefined) {
         part.stream.destroy();
-        throw new AppError('validation_failed', 'Send exactly one file, in the field "file"', {
-          errors: [{ field: `body.${part.name}`, message: 'unexpected file' }],
-        });
+        throw fieldError(
+          `body.${part.name}`,
+          'unexpected file',
+          'Send exactly one file, in the field "file"',
+        );
       }
       const stored = await streamUpload(ctx.storage, ctx.scanner, key, part.stream, {
         maxBytes: ctx.config.documentMaxBytes,
@@ -118,9 +120,7 @@ async function receive(
   }
   const invalid =
     upload === undefined
-      ? new AppError('validation_failed', 'The form has no file', {
-          errors: [{ field: 'body.file', message: 'required' }],
-        })
+      ? fieldError('body.file', 'required', 'The form has no file')
       : invalidFields(fields);
   if (invalid !== undefined) {
     if (upload !== undefined) await discard(ctx, [key]);

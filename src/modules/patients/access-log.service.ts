@@ -1,6 +1,6 @@
 import type { AppContext } from '../../context.js';
 import { requirePermission } from '../../lib/access.js';
-import { AppError } from '../../lib/errors.js';
+import { forbidden } from '../../lib/errors.js';
 import type { Principal } from '../../lib/permissions.js';
 import { patientAccessLog, recordAudit, whoOf } from '../audit/audit.service.js';
 import { loadPatient, patientEvent } from './patients.service.js';
@@ -18,7 +18,7 @@ export async function accessLog(
   requirePermission(actor, 'patients.access_log.read');
   const patient = await loadPatient(ctx, patientId);
   if (actor.role !== 'admin' && patient.assignedDoctorId !== actor.userId) {
-    throw new AppError('forbidden', "Only an admin or the patient's assigned doctor may see this");
+    throw forbidden("Only an admin or the patient's assigned doctor may see this");
   }
   const page = await patientAccessLog(ctx, patientId, query);
   await recordAudit(ctx.db, whoOf(actor), patientEvent('patient.access_log', patientId));

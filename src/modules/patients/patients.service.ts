@@ -4,7 +4,7 @@ import type { AuditEvent } from '../audit/audit.service.js';
 import type { NewPatientRow, PatientRow } from '../../db/schema/patients.js';
 import { requirePermission } from '../../lib/access.js';
 import { isUniqueViolation } from '../../lib/db-errors.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, fieldError, notFound, stale } from '../../lib/errors.js';
 import { checkIfMatch } from '../../lib/etag.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
@@ -48,19 +48,21 @@ function assertBirthDate(value: string | null | undefined): void {
     parsed.getUTCFullYear() >= 1900 &&
     parsed.getTime() <= Date.now();
   if (!valid) {
-    throw new AppError('validation_failed', 'date_of_birth must be a real date in the past', {
-      errors: [
-        { field: 'body.date_of_birth', message: 'must be a real date between 1900 and today' },
-      ],
-    });
+    throw fieldError(
+      'body.date_of_birth',
+      'must be a real date between 1900 and today',
+      'date_of_birth must be a real date in the past',
+    );
   }
 }
 
 function duplicateEmail(cause: unknown): AppError {
-  return new AppError('conflict', 'Another patient already has this email', {
-    cause,
-    errors: [{ field: 'body.email', message: 'already used by another patient' }],
-  });
+  return fieldError(
+    'body.email',
+    'already used by another patient',
+    'Another patient already has this email',
+    { code: 'conflict', cause },
+  );
 }
 
 /** Maps the API's snake_case fields to columns; undefined means "not given". */
@@ -151,7 +153,7 @@ export async function createPatient(
 /** Loads a live patient; unknown and deleted ids are the same 404. */
 export async function loadPatient(ctx: Pick<AppContext, 'db'>, id: string): Promise<PatientRow> {
   const row = await repo.findPatient(ctx.db, id);
-  if (!row) throw new AppError('not_found', 'No such patient');
+  if (!row) throw notFound('patient');
   return row;
 }
 
@@ -168,7 +170,7 @@ export async function getPatient(ctx: Pick<AppContext, 'db'>, actor: Principal, 
   requirePermission(actor, 'patients.manage');
   // The favourite mark comes with the row: one statement, not two.
   const found = await repo.findPatientForViewer(ctx.db, id, actor.userId);
-  if (!found) throw new AppError('not_found', 'No such patient');
+  if (!found) throw notFound('patient');
   await recordAudit(ctx.db, whoOf(actor), patientEvent('patient.read', id));
   return toPatientDto(found.patient, showMedical(actor), found.isFavorite);
 }
@@ -196,7 +198,7 @@ export async function updatePatient(
       async (tx) => {
         const updated = await repo.updatePatient(tx, id, columns, current.version);
         if (!updated) {
-          throw new AppError('precondition_failed', 'The patient changed since you read it');
+          throw stale('patient');
         }
         return updated;
       },
@@ -225,7 +227,7 @@ export async function deletePatient(
     whoOf(actor),
     async (tx) => {
       const row = await repo.updatePatient(tx, id, { deletedAt: ctx.clock.now() }, current.version);
-      if (!row) throw new AppError('precondition_failed', 'The patient changed since you read it');
+      if (!row) throw stale('patient');
     },
     () => patientEvent('patient.delete', id),
   );

@@ -1,7 +1,7 @@
 import type { AppContext } from '../../context.js';
 import type { PrescriptionRow } from '../../db/schema/prescriptions.js';
 import { requirePermission } from '../../lib/access.js';
-import { AppError, mustExist } from '../../lib/errors.js';
+import { AppError, forbidden, mustExist, notFound, stale } from '../../lib/errors.js';
 import { checkIfMatch } from '../../lib/etag.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
@@ -112,7 +112,7 @@ export async function loadPrescription(
   id: string,
 ): Promise<PrescriptionRow> {
   const row = await repo.findPrescription(ctx.db, id);
-  if (!row) throw new AppError('not_found', 'No such prescription');
+  if (!row) throw notFound('prescription');
   return row;
 }
 
@@ -128,7 +128,7 @@ async function loadForChange(ctx: Pick<AppContext, 'db'>, actor: Principal, id: 
   requirePermission(actor, 'prescriptions.write');
   const row = await loadPrescription(ctx, id);
   if (actor.role !== 'admin' && row.prescriberId !== actor.userId) {
-    throw new AppError('forbidden', 'Only the prescriber or an admin may change this prescription');
+    throw forbidden('Only the prescriber or an admin may change this prescription');
   }
   if (row.status !== 'active') {
     throw new AppError('conflict', `A ${row.status} prescription can no longer be changed`);
@@ -173,7 +173,7 @@ export async function updatePrescription(
     async (tx) => {
       const updated = await repo.updateActivePrescription(tx, id, changes, current.version);
       if (!updated) {
-        throw new AppError('precondition_failed', 'The prescription changed since you read it');
+        throw stale('prescription');
       }
       return updated;
     },

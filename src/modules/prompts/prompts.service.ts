@@ -2,7 +2,7 @@ import type { AppContext } from '../../context.js';
 import type { Tx } from '../../db/client.js';
 import type { PromptRow } from '../../db/schema/prompts.js';
 import { requirePermission } from '../../lib/access.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, fieldError, forbidden, notFound, stale } from '../../lib/errors.js';
 import { checkIfMatch } from '../../lib/etag.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
@@ -59,9 +59,7 @@ export function toPromptDto(row: PromptRow): PromptDto {
 /** Whitespace-only text passes the schema's pattern but says nothing: a 400. */
 function requireVisibleText(content: string): void {
   if (content.trim() === '') {
-    throw new AppError('validation_failed', 'The prompt is blank', {
-      errors: [{ field: 'body.content', message: 'must contain a visible character' }],
-    });
+    throw fieldError('body.content', 'must contain a visible character', 'The prompt is blank');
   }
 }
 
@@ -126,7 +124,7 @@ async function loadReadable(
 ): Promise<PromptRow> {
   const row = await repo.findPrompt(ctx.db, id);
   if (!row || (row.userId !== actor.userId && !can(actor.role, 'prompts.read_all'))) {
-    throw new AppError('not_found', 'No such prompt');
+    throw notFound('prompt');
   }
   return row;
 }
@@ -139,7 +137,7 @@ async function loadOwn(
 ): Promise<PromptRow> {
   const row = await loadReadable(ctx, actor, id);
   if (row.userId !== actor.userId) {
-    throw new AppError('forbidden', 'Only the owner may change or delete a prompt');
+    throw forbidden('Only the owner may change or delete a prompt');
   }
   return row;
 }
@@ -176,7 +174,7 @@ export async function updatePrompt(
     error: null,
     redactions: null,
   });
-  if (!row) throw new AppError('precondition_failed', 'The prompt changed since you read it');
+  if (!row) throw stale('prompt');
   schedulePromptGeneration(ctx, row);
   return toPromptDto(row);
 }
@@ -195,7 +193,7 @@ export async function deletePrompt(
   const current = await loadOwn(ctx, actor, id);
   checkIfMatch(ifMatch, current.version);
   if (!(await repo.deletePrompt(ctx.db, id, current.version))) {
-    throw new AppError('precondition_failed', 'The prompt changed since you read it');
+    throw stale('prompt');
   }
 }
 
@@ -210,9 +208,11 @@ export async function listPrompts(
 ) {
   requirePermission(actor, 'prompts.own');
   if (query.all === true && query.user_id !== undefined) {
-    throw new AppError('validation_failed', 'Give either user_id or all=true, not both', {
-      errors: [{ field: 'query.all', message: 'cannot be combined with user_id' }],
-    });
+    throw fieldError(
+      'query.all',
+      'cannot be combined with user_id',
+      'Give either user_id or all=true, not both',
+    );
   }
   const everyone = query.all === true;
   const userId = everyone ? undefined : (query.user_id ?? actor.userId);

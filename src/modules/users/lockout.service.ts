@@ -1,7 +1,7 @@
 import type { AppContext } from '../../context.js';
 import type { UserRow } from '../../db/schema/users.js';
 import { requirePermission } from '../../lib/access.js';
-import { AppError } from '../../lib/errors.js';
+import { notFound } from '../../lib/errors.js';
 import type { Principal } from '../../lib/permissions.js';
 import { recordAudit, whoOf } from '../audit/audit.service.js';
 import * as repo from './users.repository.js';
@@ -46,9 +46,9 @@ export async function unlockUser(
 ): Promise<void> {
   requirePermission(actor, 'users.manage');
   const current = await repo.findUserById(ctx.db, id);
-  if (!current) throw new AppError('not_found', 'No such user');
+  if (!current) throw notFound('user');
   await ctx.db.transaction(async (tx) => {
-    if (!(await repo.clearLockout(tx, id))) throw new AppError('not_found', 'No such user');
+    if (!(await repo.clearLockout(tx, id))) throw notFound('user');
     await recordAudit(tx, whoOf(actor), {
       action: 'user.unlock',
       resourceType: 'user',

@@ -3,7 +3,7 @@ import type { Tx } from '../../db/client.js';
 import type { Role, UserRow } from '../../db/schema/users.js';
 import { requirePermission } from '../../lib/access.js';
 import { isUniqueViolation } from '../../lib/db-errors.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, fieldError, forbidden, notFound, stale } from '../../lib/errors.js';
 import { checkIfMatch } from '../../lib/etag.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
@@ -27,9 +27,7 @@ import type {
 /** Refuses passwords on the common-password list with a field error (length is in the schema). */
 export function assertAcceptablePassword(password: string, field = 'password'): void {
   if (isCommonPassword(password)) {
-    throw new AppError('validation_failed', 'Choose a less common password', {
-      errors: [{ field: `body.${field}`, message: 'is too common' }],
-    });
+    throw fieldError(`body.${field}`, 'is too common', 'Choose a less common password');
   }
 }
 
@@ -93,7 +91,7 @@ function userResource(id: string) {
 
 async function loadUser(ctx: Pick<AppContext, 'db'>, id: string): Promise<UserRow> {
   const row = await repo.findUserById(ctx.db, id);
-  if (!row) throw new AppError('not_found', 'No such user');
+  if (!row) throw notFound('user');
   return row;
 }
 
@@ -117,7 +115,7 @@ export async function updateMe(
     input.is_active !== undefined ||
     input.is_superuser !== undefined
   ) {
-    throw new AppError('forbidden', 'You cannot change your own role or status');
+    throw forbidden('You cannot change your own role or status');
   }
   const current = await loadUser(ctx, actor.userId);
   if (input.email !== undefined && input.email.toLowerCase() !== current.email.toLowerCase()) {
@@ -127,9 +125,11 @@ export async function updateMe(
       action: 'user.update',
       details: { fields: 'email' },
       refusal: () =>
-        new AppError('validation_failed', 'Changing the email needs your current password', {
-          errors: [{ field: 'body.current_password', message: 'missing or incorrect' }],
-        }),
+        fieldError(
+          'body.current_password',
+          'missing or incorrect',
+          'Changing the email needs your current password',
+        ),
     });
   }
   const changes: Partial<UserRow> = {};
@@ -161,7 +161,7 @@ async function applyUpdate(
 ): Promise<UserRow> {
   try {
     const row = await repo.updateUser(ctx.db, id, changes, expectedVersion);
-    if (!row) throw new AppError('precondition_failed', 'The user changed since you read it');
+    if (!row) throw stale('user');
     return row;
   } catch (error) {
     if (isUniqueViolation(error)) throw duplicateAccount(error);
@@ -193,7 +193,7 @@ export async function getUser(ctx: Pick<AppContext, 'db'>, actor: Principal, id:
   if (actor.role === 'admin') return toUserDto(await loadUser(ctx, id));
   requirePermission(actor, 'doctors.read');
   const row = await repo.findUserById(ctx.db, id);
-  if (!row?.isActive || row.role !== 'doctor') throw new AppError('not_found', 'No such user');
+  if (!row?.isActive || row.role !== 'doctor') throw notFound('user');
   return toPublicProfile(row);
 }
 
@@ -328,7 +328,7 @@ export async function assertActiveDoctor(
   field: string,
 ): Promise<void> {
   if (await isActiveDoctor(ctx, id)) return;
-  throw new AppError('unprocessable', `${field} is not an active doctor`, {
-    errors: [{ field: `body.${field}`, message: 'not an active doctor' }],
+  throw fieldError(`body.${field}`, 'not an active doctor', `${field} is not an active doctor`, {
+    code: 'unprocessable',
   });
 }
