@@ -1,73 +1,28 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  bearer,
-  buildTestApp,
-  createUser,
-  problemOf,
-  unique,
-  type TestApp,
-  type TestUser,
-} from '../../../test/helpers.js';
-import { auditLog, type AuditRow } from '../../db/schema/audit.js';
+import { and, eq, sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { bearer, createUser, problemOf, unique } from '../../../test/helpers.js';
+import { auditLog } from '../../db/schema/audit.js';
 import { patients } from '../../db/schema/patients.js';
 import { sealPending } from './audit.sealer.js';
+import {
+  t,
+  admin,
+  doctor,
+  nurse,
+  receptionist,
+  useAuditApp,
+  newPatient,
+  rowsFor,
+  only,
+} from './audit.test-support.js';
 
 /**
  * SECURITY.md "Audit and logs": every read, change, delete and export of patient data writes one
  * row (time, actor, role, action, resource, patient, outcome, request id, ip); the table is
- * append-only and hash-chained; a failed audit write fails the request with 503.
+ * append-only and hash-chained; a failed audit write fails the request with 503. Reading the
+ * rows back through /admin/audit and /patients/{id}/access-log: audit.queries.int.test.ts.
  */
-let t: TestApp;
-let admin: TestUser;
-let doctor: TestUser;
-let otherDoctor: TestUser;
-let nurse: TestUser;
-let receptionist: TestUser;
-
-beforeAll(async () => {
-  t = await buildTestApp();
-  [admin, doctor, otherDoctor, nurse, receptionist] = await Promise.all([
-    createUser(t.app, 'admin'),
-    createUser(t.app, 'doctor'),
-    createUser(t.app, 'doctor'),
-    createUser(t.app, 'nurse'),
-    createUser(t.app, 'receptionist'),
-  ]);
-});
-afterAll(async () => {
-  await t.close();
-});
-
-async function newPatient(by: TestUser, extra: Record<string, unknown> = {}) {
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/api/v1/patients',
-    headers: bearer(by.accessToken),
-    payload: { first_name: 'Ada', last_name: unique('Audit'), ...extra },
-  });
-  expect(res.statusCode).toBe(201);
-  return res.json<{ id: string; version: number }>();
-}
-
-async function rowsFor(filter: { patientId?: string; actorId?: string; action?: string }) {
-  return t.app.ctx.db
-    .select()
-    .from(auditLog)
-    .where(
-      and(
-        filter.patientId === undefined ? undefined : eq(auditLog.patientId, filter.patientId),
-        filter.actorId === undefined ? undefined : eq(auditLog.actorId, filter.actorId),
-        filter.action === undefined ? undefined : eq(auditLog.action, filter.action),
-      ),
-    )
-    .orderBy(asc(auditLog.seq));
-}
-
-function only(rows: AuditRow[]): AuditRow {
-  expect(rows).toHaveLength(1);
-  return rows[0] as AuditRow;
-}
+useAuditApp();
 
 describe('audit rows for patient data', () => {
   it('a read records time, actor, role, action, resource, patient, outcome, request id and ip', async () => {
@@ -353,149 +308,5 @@ describe('no unaudited access: a failed audit write fails the request (503)', ()
     expect(problemOf(res).code).toBe('audit_unavailable');
     const stored = await t.app.ctx.db.select().from(patients).where(eq(patients.lastName, surname));
     expect(stored).toHaveLength(0);
-  });
-});
-
-describe('/admin/audit', () => {
-  it('filters by actor, patient, action and outcome, newest first, with cursor pages', async () => {
-    const reader = await createUser(t.app, 'nurse');
-    const patient = await newPatient(doctor);
-    for (let i = 0; i < 3; i++) {
-      await t.app.inject({
-        method: 'GET',
-        url: `/api/v1/patients/${patient.id}`,
-        headers: bearer(reader.accessToken),
-      });
-    }
-    const url = `/api/v1/admin/audit?actor_id=${reader.id}&patient_id=${patient.id}&action=patient.read&outcome=success&limit=2`;
-    const first = await t.app.inject({ method: 'GET', url, headers: bearer(admin.accessToken) });
-    expect(first.statusCode).toBe(200);
-    const page1 = first.json<{ items: { seq: number; actor_id: string }[]; next_cursor: string }>();
-    expect(page1.items).toHaveLength(2);
-    expect(page1.items[0]?.seq).toBeGreaterThan(page1.items[1]?.seq ?? Infinity);
-    expect(page1.next_cursor).toEqual(expect.any(String));
-    const second = await t.app.inject({
-      method: 'GET',
-      url: `${url}&cursor=${page1.next_cursor}`,
-      headers: bearer(admin.accessToken),
-    });
-    const page2 = second.json<{ items: { actor_id: string }[]; next_cursor: string | null }>();
-    expect(page2.items).toHaveLength(1);
-    expect(page2.next_cursor).toBeNull();
-    expect([...page1.items, ...page2.items].every((i) => i.actor_id === reader.id)).toBe(true);
-  });
-
-  it('filters by time', async () => {
-    const future = new Date(Date.now() + 3_600_000).toISOString();
-    const res = await t.app.inject({
-      method: 'GET',
-      url: `/api/v1/admin/audit?from=${encodeURIComponent(future)}`,
-      headers: bearer(admin.accessToken),
-    });
-    expect(res.statusCode).toBe(200);
-    expect(res.json<{ items: unknown[] }>().items).toEqual([]);
-  });
-
-  it('refuses timestamps the format admits but no calendar holds (leap second, year 0) with 400', async () => {
-    for (const value of ['2016-12-31T23:59:60Z', '0000-01-01T00:00:00Z']) {
-      const res = await t.app.inject({
-        method: 'GET',
-        url: `/api/v1/admin/audit?from=${encodeURIComponent(value)}`,
-        headers: bearer(admin.accessToken),
-      });
-      expect(res.statusCode, value).toBe(400);
-      expect(problemOf(res).errors?.[0]?.field).toBe('query.from');
-    }
-  });
-
-  it('is admin-only, refuses bad filters and bad cursors with 400', async () => {
-    for (const user of [doctor, nurse, receptionist]) {
-      const res = await t.app.inject({
-        method: 'GET',
-        url: '/api/v1/admin/audit',
-        headers: bearer(user.accessToken),
-      });
-      expect(res.statusCode).toBe(403);
-    }
-    for (const query of [
-      'action=patient.steal',
-      'outcome=maybe',
-      'cursor=eyJzIjoieCJ9',
-      'actor_id=1',
-    ]) {
-      const res = await t.app.inject({
-        method: 'GET',
-        url: `/api/v1/admin/audit?${query}`,
-        headers: bearer(admin.accessToken),
-      });
-      expect(res.statusCode, query).toBe(400);
-    }
-  });
-});
-
-describe('/patients/{id}/access-log', () => {
-  it("shows who read or changed the record to an admin and to the patient's doctor", async () => {
-    const patient = await newPatient(admin, { assigned_doctor_id: doctor.id });
-    await t.app.inject({
-      method: 'GET',
-      url: `/api/v1/patients/${patient.id}`,
-      headers: bearer(nurse.accessToken),
-    });
-    for (const viewer of [admin, doctor]) {
-      const res = await t.app.inject({
-        method: 'GET',
-        url: `/api/v1/patients/${patient.id}/access-log`,
-        headers: bearer(viewer.accessToken),
-      });
-      expect(res.statusCode).toBe(200);
-      const items = res.json<{
-        items: { action: string; actor_id: string; actor_role: string }[];
-      }>().items;
-      expect(items).toEqual(
-        expect.arrayContaining([
-          expect.objectContaining({
-            action: 'patient.read',
-            actor_id: nurse.id,
-            actor_role: 'nurse',
-          }),
-          expect.objectContaining({ action: 'patient.create', actor_id: admin.id }),
-        ]),
-      );
-    }
-  });
-
-  it('includes lists that returned the patient', async () => {
-    const surname = unique('Seen');
-    const patient = await newPatient(admin, { last_name: surname });
-    await t.app.inject({
-      method: 'GET',
-      url: `/api/v1/patients?q=${surname}`,
-      headers: bearer(receptionist.accessToken),
-    });
-    const res = await t.app.inject({
-      method: 'GET',
-      url: `/api/v1/patients/${patient.id}/access-log`,
-      headers: bearer(admin.accessToken),
-    });
-    expect(res.json<{ items: { action: string; actor_id: string }[] }>().items).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ action: 'patient.list', actor_id: receptionist.id }),
-      ]),
-    );
-  });
-
-  it('refuses other doctors (403), other roles (403) and unknown patients (404)', async () => {
-    const patient = await newPatient(admin, { assigned_doctor_id: doctor.id });
-    const url = `/api/v1/patients/${patient.id}/access-log`;
-    for (const user of [otherDoctor, nurse, receptionist]) {
-      const res = await t.app.inject({ method: 'GET', url, headers: bearer(user.accessToken) });
-      expect(res.statusCode).toBe(403);
-    }
-    const missing = await t.app.inject({
-      method: 'GET',
-      url: '/api/v1/patients/01900000-0000-7000-8000-000000000000/access-log',
-      headers: bearer(admin.accessToken),
-    });
-    expect(missing.statusCode).toBe(404);
   });
 });

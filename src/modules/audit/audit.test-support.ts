@@ -1,0 +1,69 @@
+import { and, asc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, expect } from 'vitest';
+import {
+  bearer,
+  buildTestApp,
+  createUser,
+  unique,
+  type TestApp,
+  type TestUser,
+} from '../../../test/helpers.js';
+import { auditLog, type AuditRow } from '../../db/schema/audit.js';
+
+/** What audit.rows.int.test.ts and audit.queries.int.test.ts share. */
+export let t: TestApp;
+export let admin: TestUser;
+export let doctor: TestUser;
+export let otherDoctor: TestUser;
+export let nurse: TestUser;
+export let receptionist: TestUser;
+
+/**
+ * Registers the file's hooks: an app on its own database, an admin, two doctors, a nurse and a
+ * receptionist.
+ */
+export function useAuditApp(): void {
+  beforeAll(async () => {
+    t = await buildTestApp();
+    [admin, doctor, otherDoctor, nurse, receptionist] = await Promise.all([
+      createUser(t.app, 'admin'),
+      createUser(t.app, 'doctor'),
+      createUser(t.app, 'doctor'),
+      createUser(t.app, 'nurse'),
+      createUser(t.app, 'receptionist'),
+    ]);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+}
+
+export async function newPatient(by: TestUser, extra: Record<string, unknown> = {}) {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/patients',
+    headers: bearer(by.accessToken),
+    payload: { first_name: 'Ada', last_name: unique('Audit'), ...extra },
+  });
+  expect(res.statusCode).toBe(201);
+  return res.json<{ id: string; version: number }>();
+}
+
+export async function rowsFor(filter: { patientId?: string; actorId?: string; action?: string }) {
+  return t.app.ctx.db
+    .select()
+    .from(auditLog)
+    .where(
+      and(
+        filter.patientId === undefined ? undefined : eq(auditLog.patientId, filter.patientId),
+        filter.actorId === undefined ? undefined : eq(auditLog.actorId, filter.actorId),
+        filter.action === undefined ? undefined : eq(auditLog.action, filter.action),
+      ),
+    )
+    .orderBy(asc(auditLog.seq));
+}
+
+export function only(rows: AuditRow[]): AuditRow {
+  expect(rows).toHaveLength(1);
+  return rows[0] as AuditRow;
+}
