@@ -124,6 +124,7 @@ function openPool(url: string, options: DatabaseOptions, kind: Database['kind'])
     connectMs: options.dbConnectTimeoutMs,
     queryMs: options.dbQueryTimeoutMs,
     statementMs: options.dbStatementTimeoutMs,
+    keepIdle: kind === 'pglite',
   });
   const db = drizzlePg(pool, {
     schema,

@@ -18,11 +18,14 @@ export interface PgTimeouts {
  */
 export function createPgPool(
   url: string,
-  options: { max: number; applicationName: string } & PgTimeouts,
+  options: { max: number; applicationName: string; keepIdle?: boolean } & PgTimeouts,
 ): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max,
+    // The embedded engine keeps named statements of closed connections (see
+    // nameStatementsPerClient); connections that stay open keep that bounded.
+    ...(options.keepIdle ? { idleTimeoutMillis: 0 } : {}),
     connectionTimeoutMillis: options.connectMs,
     query_timeout: options.queryMs,
     statement_timeout: options.statementMs,
@@ -84,7 +87,7 @@ function isBegin(args: unknown[]): boolean {
  *   drops it), and a later release by a fixed drizzle becomes a no-op instead of a throw.
  */
 function guardQueries(client: pg.PoolClient): void {
-  const query = client.query.bind(client) as QueryFn;
+  const query = nameStatementsPerClient(client.query.bind(client));
   const onTimeout = (error: unknown) => {
     if (error instanceof Error && error.message === 'Query read timeout') {
       client.connection.stream.destroy();
@@ -112,6 +115,28 @@ function guardQueries(client: pg.PoolClient): void {
       });
     }
     return result;
+  };
+}
+
+let clientsSeen = 0;
+
+/**
+ * Gives each connection its own wire name for a named (prepared) statement: `user_by_id`
+ * becomes `user_by_id.7` on the seventh connection. node-postgres remembers per connection
+ * which names it has parsed; on PostgreSQL each connection is its own session, but the embedded
+ * database serves every connection from one session, where a second connection parsing the same
+ * name would be refused ("prepared statement already exists").
+ */
+function nameStatementsPerClient(query: QueryFn): QueryFn {
+  const suffix = `.${String(++clientsSeen)}`;
+  return (...args) => {
+    const config = args[0];
+    // A plain query config ({ name, text }), as drizzle passes; a submittable is left alone.
+    if (typeof config === 'object' && config !== null && !('submit' in config)) {
+      const name = (config as { name?: unknown }).name;
+      if (typeof name === 'string' && name !== '') args[0] = { ...config, name: name + suffix };
+    }
+    return query(...args);
   };
 }
 

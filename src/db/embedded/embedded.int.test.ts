@@ -122,6 +122,23 @@ describe('the embedded database', () => {
     expect(rows[0]?.n).toBe(1);
   });
 
+  it('serves one named (prepared) statement on many connections of its one session', async () => {
+    // Every connection parses `probe_named` once; all share PGlite's single session, where a
+    // second parse of the same name would fail unless each connection names it its own way.
+    const pool = (database.db as unknown as { $client: pg.Pool }).$client;
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        pool.query<{ n: number }>({
+          name: 'probe_named',
+          text: 'select $1::int as n',
+          values: [i],
+        }),
+      ),
+    );
+    expect(answers.map((r) => r.rows[0]?.n)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    expect(pool.totalCount).toBeGreaterThan(1);
+  });
+
   it('rolls back the transaction of a connection that goes away, and serves the others', async () => {
     const db = database.db;
     await db.execute(sql`create table drop_probe (n int)`);

@@ -1,5 +1,6 @@
 import { and, desc, eq, gte, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type DbOrTx } from '../../db/client.js';
+import { prepared } from '../../db/prepared.js';
 import { auditLog, type AuditOutcome, type AuditRow } from '../../db/schema/audit.js';
 import { users } from '../../db/schema/users.js';
 
@@ -13,7 +14,38 @@ export type NewAuditRow = Omit<
  * linked into the chain later by the sealer.
  */
 export async function insertAuditRow(db: DbOrTx, row: NewAuditRow): Promise<void> {
-  await db.insert(auditLog).values(row);
+  // Prepared: every audited read sends this statement. Every column gets a value (null when
+  // absent), so one statement text fits every row.
+  const insert = prepared(db, 'audit_insert', (on) =>
+    on.insert(auditLog).values({
+      actorId: sql.placeholder('actorId'),
+      actorRole: sql.placeholder('actorRole'),
+      action: sql.placeholder('action'),
+      resourceType: sql.placeholder('resourceType'),
+      resourceId: sql.placeholder('resourceId'),
+      patientId: sql.placeholder('patientId'),
+      // Raw placeholders: the column encoders would turn null into a JSON 'null' (details) or
+      // fail on it (the array); node-postgres sends null as NULL and an array as an array.
+      patientIds: sql`${sql.placeholder('patientIds')}::uuid[]`,
+      outcome: sql.placeholder('outcome'),
+      requestId: sql.placeholder('requestId'),
+      ip: sql.placeholder('ip'),
+      details: sql`${sql.placeholder('details')}::jsonb`,
+    }),
+  );
+  await insert.execute({
+    actorId: row.actorId ?? null,
+    actorRole: row.actorRole ?? null,
+    action: row.action,
+    resourceType: row.resourceType ?? null,
+    resourceId: row.resourceId ?? null,
+    patientId: row.patientId ?? null,
+    patientIds: row.patientIds ?? null,
+    outcome: row.outcome,
+    requestId: row.requestId ?? null,
+    ip: row.ip ?? null,
+    details: row.details == null ? null : JSON.stringify(row.details),
+  });
 }
 
 export interface AuditFilters {

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { fillPlaceholders, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../db/client.js';
 import { patients } from '../../db/schema/patients.js';
@@ -11,7 +11,7 @@ import {
   type TestApp,
   type TestUser,
 } from '../../../test/helpers.js';
-import { searchByRelevance, WORD_SIMILARITY_THRESHOLD } from './patients.search.js';
+import { likePattern, searchByRelevance, WORD_SIMILARITY_THRESHOLD } from './patients.search.js';
 
 let t: TestApp;
 let admin: TestUser;
@@ -103,12 +103,21 @@ describe('relevance search', () => {
         sql`select set_config('pg_trgm.word_similarity_threshold', ${WORD_SIMILARITY_THRESHOLD}, true)`,
       );
       const query = searchByRelevance(tx, {
-        q: 'kowalcyzk',
         conditions: [sql`${patients.deletedAt} is null`],
-        rows: 21,
+        after: false,
         viewerFavorite: sql`false`,
+      }).toSQL();
+      // The statement's placeholders, as literals: EXPLAIN of the text the route prepares.
+      const values = fillPlaceholders(query.params, {
+        q: 'kowalcyzk',
+        pattern: likePattern('kowalcyzk'),
+        rows: 21,
       });
-      return rowsOf<Record<string, string>>(await tx.execute(sql`explain ${query.getSQL()}`))
+      const text = query.sql.replace(/\$(\d+)/g, (_, n: string) => {
+        const value = values[Number(n) - 1];
+        return typeof value === 'number' ? String(value) : `'${String(value)}'`;
+      });
+      return rowsOf<Record<string, string>>(await tx.execute(sql.raw(`explain ${text}`)))
         .map((row) => Object.values(row)[0])
         .join('\n');
     });

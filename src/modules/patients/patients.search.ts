@@ -36,33 +36,32 @@ const idOrder = [
 ];
 
 export interface RelevanceQuery {
-  /** Lower-cased search text. */
-  q: string;
   /** The filters other than `q` (live rows, doctor, birth date, group, favourites). */
   conditions: SQL[];
-  /** Keyset: the rank and id of the last row of the previous page. */
-  after?: { rank: number; id: string } | undefined;
-  /** Rows to read (the page size plus one, to know whether there is a next page). */
-  rows: number;
+  /** Whether the page starts after a keyset cursor (placeholders `afterR`, `afterId`). */
+  after: boolean;
   viewerFavorite: SQL;
 }
 
 /**
- * One page in relevance order (a query to await, or to explain); run it in a transaction that
- * set the similarity threshold.
+ * One page in relevance order, as a query to prepare (or to explain); run it in a transaction
+ * that set the similarity threshold. Placeholders: `q` (lower-cased search text), `pattern`
+ * (likePattern(q)), `rows` (the page size plus one, to know whether there is a next page) and,
+ * with `after`, `afterR` and `afterId` (the rank and id of the previous page's last row).
  */
 export function searchByRelevance(db: DbOrTx, query: RelevanceQuery) {
-  const { q, after, rows } = query;
-  const pattern = likePattern(q);
+  const q = sql.placeholder('q');
+  const rows = sql.placeholder('rows');
   const distance = sql`(${patients.nameText} <->> ${q})`;
-  const substring = sql`${patients.searchText} like ${pattern}`;
+  const substring = sql`${patients.searchText} like ${sql.placeholder('pattern')}`;
   // Substring hits rank in [1, 2] (+2 for an exact MRN or email), fuzzy-only hits in [0.3, 1].
   const substringRank = sql`(2 - ${distance}::float8 + case when lower(${patients.mrn}) = ${q} or lower(${patients.email}) = ${q} then 2 else 0 end)`;
   const fuzzyRank = sql`(1 - ${distance}::float8)`;
-  const afterRank = (rank: SQL) =>
-    after === undefined
-      ? undefined
-      : sql`(${rank} < ${after.rank}::float8 or (${rank} = ${after.rank}::float8 and ${patients.id} > ${after.id}))`;
+  const afterRank = (rank: SQL) => {
+    if (!query.after) return undefined;
+    const r = sql.placeholder('afterR');
+    return sql`(${rank} < ${r}::float8 or (${rank} = ${r}::float8 and ${patients.id} > ${sql.placeholder('afterId')}))`;
+  };
 
   const substringHits = sql`(select ${patients.id} as id, ${substringRank} as rank from ${patients}
     where ${and(...query.conditions, substring, afterRank(substringRank))}

@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, ilike, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
+import { prepared } from '../../db/prepared.js';
 import { users, type NewUserRow, type Role, type UserRow } from '../../db/schema/users.js';
 
 export async function insertUser(db: DbOrTx, row: NewUserRow): Promise<UserRow> {
@@ -9,7 +10,14 @@ export async function insertUser(db: DbOrTx, row: NewUserRow): Promise<UserRow> 
 }
 
 export async function findUserById(db: DbOrTx, id: string): Promise<UserRow | undefined> {
-  const [row] = await db.select().from(users).where(eq(users.id, id)).limit(1);
+  const query = prepared(db, 'user_by_id', (on) =>
+    on
+      .select()
+      .from(users)
+      .where(eq(users.id, sql.placeholder('id')))
+      .limit(1),
+  );
+  const [row] = await query.execute({ id });
   return row;
 }
 
