@@ -7,7 +7,6 @@ import {
   type SessionRow,
 } from '../../db/schema/sessions.js';
 import { users } from '../../db/schema/users.js';
-import { forgetCachedSessions } from '../../infra/session-cache.js';
 
 export async function insertSession(
   db: DbOrTx,
@@ -76,7 +75,6 @@ export async function revokeSession(
     .set({ revokedAt: sql`now()`, revokedReason: reason })
     .where(where)
     .returning({ id: sessions.id });
-  forgetCachedSessions();
   return rows.length === 1;
 }
 
@@ -98,7 +96,6 @@ export async function revokeUserSessions(
       ),
     )
     .returning({ id: sessions.id });
-  forgetCachedSessions();
   return rows.length;
 }
 

@@ -15,7 +15,7 @@ import type { ChangePasswordInput, TokenPair } from './auth.schemas.js';
 import { retireResetTokens } from './password-reset.repository.js';
 import { hashPassword } from './passwords.js';
 import { confirmPassword } from './reauth.service.js';
-import { endAllSessions } from './sessions.service.js';
+import { endAllSessions, endSession } from './sessions.service.js';
 import { issuePair, refreshExpiry } from './token-pair.js';
 
 const SUCCESSOR_INFO = 'medcore/refresh-successor/v1';
@@ -139,7 +139,7 @@ async function replaySpent(
   // A spent token coming back after the grace means it was copied: end the whole family (its
   // access tokens die with it: each request re-reads the session) and audit it, together.
   await ctx.db.transaction(async (tx) => {
-    const revoked = await repo.revokeSession(tx, session.id, 'refresh_reuse');
+    const revoked = await endSession(tx, session.id, 'refresh_reuse');
     await recordAudit(tx, who, {
       action: 'auth.refresh_reuse',
       outcome: 'failure',

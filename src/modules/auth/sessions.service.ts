@@ -1,5 +1,6 @@
 import type { AppContext } from '../../context.js';
 import type { DbOrTx } from '../../db/client.js';
+import { forgetCachedSessions } from '../../infra/session-cache.js';
 import { requirePermission } from '../../lib/access.js';
 import { notFound } from '../../lib/errors.js';
 import type { Principal } from '../../lib/permissions.js';
@@ -18,6 +19,13 @@ export type RevocationReason =
   | 'refresh_reuse';
 
 /**
+ * Every revocation goes through here: after the row is written, this process's session caches
+ * forget what they remember (and remember nothing until the revoking transaction has surely
+ * ended), so a revoked session is never served from memory on this instance; other instances
+ * see it within AUTH_CACHE_MS.
+ */
+
+/**
  * Revokes every session of a user (optionally sparing the caller's). Access tokens die with their
  * session at once: each request re-reads the session row, on every instance.
  */
@@ -27,14 +35,31 @@ export async function endAllSessions(
   reason: RevocationReason,
   exceptSessionId?: string,
 ): Promise<number> {
-  return repo.revokeUserSessions(db, userId, reason, exceptSessionId);
+  const ended = await repo.revokeUserSessions(db, userId, reason, exceptSessionId);
+  forgetCachedSessions();
+  return ended;
+}
+
+/**
+ * Revokes one session unless already revoked (and, given `userId`, only that user's): false when
+ * nothing was revoked.
+ */
+export async function endSession(
+  db: DbOrTx,
+  sessionId: string,
+  reason: RevocationReason,
+  userId?: string,
+): Promise<boolean> {
+  const ended = await repo.revokeSession(db, sessionId, reason, userId);
+  forgetCachedSessions();
+  return ended;
 }
 
 /** Ends the caller's own session (its refresh family and every access token carrying its sid). */
 export async function logout(ctx: Pick<AppContext, 'db'>, actor: Principal): Promise<void> {
   requirePermission(actor, 'self.manage');
   await ctx.db.transaction(async (tx) => {
-    await repo.revokeSession(tx, actor.sessionId, 'logout');
+    await endSession(tx, actor.sessionId, 'logout');
     await recordAudit(tx, whoOf(actor), {
       action: 'auth.logout',
       resourceType: 'session',
@@ -95,7 +120,7 @@ export async function revokeOwnSession(
 ): Promise<void> {
   requirePermission(actor, 'self.manage');
   const revoked = await ctx.db.transaction(async (tx) => {
-    if (!(await repo.revokeSession(tx, sessionId, 'revoked_by_user', actor.userId))) return false;
+    if (!(await endSession(tx, sessionId, 'revoked_by_user', actor.userId))) return false;
     await recordAudit(tx, whoOf(actor), {
       action: 'auth.session_revoke',
       resourceType: 'session',
