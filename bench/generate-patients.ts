@@ -17,7 +17,7 @@ import { appointments } from '../src/db/schema/appointments.js';
 import { patients } from '../src/db/schema/patients.js';
 import { createProgress } from '../src/lib/progress.js';
 import { newId } from '../src/lib/ids.js';
-import { hashPassword } from '../src/modules/auth/passwords.js';
+import { hashPassword } from '../src/lib/passwords.js';
 import { users } from '../src/db/schema/users.js';
 import {
   allergens,

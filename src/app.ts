@@ -19,6 +19,9 @@ import { createTokenSigner } from './infra/tokens.js';
 import { adminModule } from './modules/admin/index.js';
 import { appointmentsModule } from './modules/appointments/index.js';
 import { auditModule } from './modules/audit/index.js';
+import { recordAccessDenied } from './modules/audit/audit.service.js';
+import { accountCredentials } from './modules/auth/account-credentials.js';
+import { authenticate } from './modules/auth/auth.service.js';
 import { authModule } from './modules/auth/index.js';
 import { documentsModule } from './modules/documents/index.js';
 import { healthModule, type Lifecycle } from './modules/health/index.js';
@@ -114,7 +117,7 @@ export async function buildApp(
       // without email run (admins can still set passwords).
       app.log.warn('SMTP_URL is not set: password-reset emails are written to DATA_DIR/outbox');
     }
-    const ctx: AppContext = {
+    const deps: Omit<AppContext, 'credentials'> = {
       config,
       db: database.db,
       clock: options.clock ?? systemClock,
@@ -134,6 +137,7 @@ export async function buildApp(
           ? undefined
           : createVirusScanner({ socket: config.clamavSocket, timeoutMs: config.clamavTimeoutMs }),
     };
+    const ctx: AppContext = { ...deps, credentials: accountCredentials(deps) };
     app.addHook('onClose', async () => {
       ctx.sessionCache.close();
     });
@@ -149,7 +153,10 @@ export async function buildApp(
     if (config.rateLimitEnabled) {
       await app.register(rateLimitPlugin, { config, redis, tokens: ctx.tokens });
     }
-    await app.register(authPlugin, { ctx });
+    await app.register(authPlugin, {
+      authenticate: (token) => authenticate(ctx, token),
+      denied: (actor, route, permission) => recordAccessDenied(ctx.db, actor, route, permission),
+    });
     await app.register(openapiPlugin, { config });
 
     // Modules: one line each (src/modules/README.md). Their order is the order of the paths in

@@ -8,6 +8,7 @@ import type { SessionCache } from './infra/session-cache.js';
 import type { DocumentStorage } from './infra/storage/storage.js';
 import type { TokenSigner } from './infra/tokens.js';
 import type { SessionState } from './modules/auth/auth.repository.js';
+import type { AccountCredentials } from './modules/users/account-credentials.js';
 
 /**
  * Everything buildApp provides to use cases, built once and passed explicitly. A use case takes
@@ -31,6 +32,11 @@ export interface AppContext {
   readonly storage: DocumentStorage;
   /** ClamAV, when CLAMAV_SOCKET is set; uploads are scanned before they are kept. */
   readonly scanner: VirusScanner | undefined;
+  /**
+   * Auth's answer to account administration (revoke credentials, confirm a password, reset MFA):
+   * the users module reaches auth only through it, so the two never import each other.
+   */
+  readonly credentials: AccountCredentials;
 }
 
 /** Facts about the HTTP request that use cases record (sessions, later the audit trail). */

@@ -1,10 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { AppContext } from '../context.js';
 import { AppError, forbidden } from '../lib/errors.js';
 import { can, type Access, type Principal } from '../lib/permissions.js';
-import { recordAudit, whoOf } from '../modules/audit/audit.service.js';
-import { authenticate } from '../modules/auth/auth.service.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -28,14 +25,21 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-/** What authentication reads: the token signer, the session cache and the database. */
-type AuthDeps = Pick<AppContext, 'db' | 'clock' | 'tokens' | 'sessionCache'>;
+/**
+ * What the guard asks of the modules, passed by buildApp so that plugins import no module: who an
+ * access token stands for (auth's `authenticate`), and where a refusal is recorded (audit's
+ * `recordAccessDenied`).
+ */
+export interface AuthPluginOptions {
+  authenticate: (accessToken: string) => Promise<Principal | null>;
+  denied: (actor: Principal, route: string, permission: Access) => Promise<void>;
+}
 
 /**
  * Deny by default: an /api route without a declared access level fails at start-up. Guarded
  * routes authenticate in onRequest (before the body is even parsed) and then check the table.
  */
-export const authPlugin = fp(async (app: FastifyInstance, opts: { ctx: AuthDeps }) => {
+export const authPlugin = fp(async (app: FastifyInstance, opts: AuthPluginOptions) => {
   app.decorateRequest('principal', null);
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/api/') && route.config?.access === undefined) {
@@ -46,18 +50,16 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { ctx: AuthDeps 
     const access = request.routeOptions.config.access;
     if (access === undefined || access === 'public') return;
     const token = bearerToken(request.headers.authorization);
-    const principal = token === undefined ? null : await authenticate(opts.ctx, token);
+    const principal = token === undefined ? null : await opts.authenticate(token);
     if (!principal) throw new AppError('unauthorized', 'A valid bearer access token is required');
     request.principal = { ...principal, requestId: request.id, ip: request.ip };
     if (!can(principal.role, access)) {
       // Refusals are security events: who tried what, kept in the audit trail.
-      await recordAudit(opts.ctx.db, whoOf(request.principal), {
-        action: 'access.denied',
-        outcome: 'denied',
-        resourceType: 'route',
-        resourceId: `${request.method} ${request.routeOptions.url ?? ''}`,
-        details: { permission: access },
-      });
+      await opts.denied(
+        request.principal,
+        `${request.method} ${request.routeOptions.url ?? ''}`,
+        access,
+      );
       throw forbidden();
     }
   });

@@ -103,6 +103,22 @@ export function whoOf(actor: Principal): AuditWho {
   return { userId: actor.userId, role: actor.role, requestId: actor.requestId, ip: actor.ip };
 }
 
+/** A call the permission table refused: a security event, kept in the audit trail. */
+export async function recordAccessDenied(
+  db: DbOrTx,
+  actor: Principal,
+  route: string,
+  permission: string,
+): Promise<void> {
+  await recordAudit(db, whoOf(actor), {
+    action: 'access.denied',
+    outcome: 'denied',
+    resourceType: 'route',
+    resourceId: route,
+    details: { permission },
+  });
+}
+
 const isSeq = (value: string) => /^\d{1,18}$/.test(value);
 
 export function toAuditDto(row: AuditRow) {

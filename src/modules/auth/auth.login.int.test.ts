@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import { users } from '../../db/schema/users.js';
 import { findAccount } from '../users/users.service.js';
 import { startChallenge } from './mfa-verify.service.js';
-import { hashPassword } from './passwords.js';
+import { hashPassword } from '../../lib/passwords.js';
 import { signIn } from './sign-in.js';
 import {
   buildTestApp,

@@ -12,8 +12,9 @@ import { toUserDto } from '../users/users.mapper.js';
 import { whoAt } from './auth.audit.js';
 import * as repo from './auth.repository.js';
 import type { ChangePasswordInput, TokenPair } from './auth.schemas.js';
+import { endChallenges } from './mfa.repository.js';
 import { retireResetTokens } from './password-reset.repository.js';
-import { hashPassword } from './passwords.js';
+import { hashPassword } from '../../lib/passwords.js';
 import { confirmPassword } from './reauth.service.js';
 import { endAllSessions, endSession } from './sessions.service.js';
 import { issuePair, refreshExpiry } from './token-pair.js';
@@ -168,6 +169,8 @@ export async function changePassword(
   const hashed = await hashPassword(input.new_password);
   await ctx.db.transaction(async (tx) => {
     await credentials.setPassword({ ...ctx, db: tx }, user.id, hashed);
+    // A pending MFA second step proves the old password: it ends with it.
+    await endChallenges(tx, user.id, ctx.clock.now());
     const ended = await endAllSessions(tx, user.id, 'password_changed', actor.sessionId);
     // A reset link mailed earlier would otherwise still set a password over this one.
     await retireResetTokens(tx, user.id, ctx.clock.now());

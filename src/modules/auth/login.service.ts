@@ -5,7 +5,7 @@ import * as users from '../users/users.service.js';
 import type { LoginInput, TokenPair } from './auth.schemas.js';
 import { startChallenge } from './mfa-verify.service.js';
 import type { MfaChallenge } from './mfa.schemas.js';
-import { hashPassword, verifyDummy, verifyPassword } from './passwords.js';
+import { hashPassword, verifyDummy, verifyPassword } from '../../lib/passwords.js';
 import { invalidCredentials, recordFailure, signIn } from './sign-in.js';
 
 /**

@@ -8,9 +8,10 @@ import { effectiveRole } from '../../lib/permissions.js';
 import { recordAudit, type AuditWho } from '../audit/audit.service.js';
 import * as users from '../users/users.service.js';
 import * as credentials from '../users/credentials.service.js';
-import { hashPassword } from './passwords.js';
+import { hashPassword } from '../../lib/passwords.js';
 import * as repo from './password-reset.repository.js';
 import type { ResetPasswordInput } from './password-reset.schemas.js';
+import { endChallenges } from './mfa.repository.js';
 import { endAllSessions } from './sessions.service.js';
 
 // Enough for a lost or slow email; more would let anyone flood a stranger's inbox.
@@ -182,6 +183,8 @@ export async function resetPassword(
     const now = ctx.clock.now();
     if (!(await repo.consumeResetToken(tx, row.id, now))) return false;
     await credentials.setPassword({ ...ctx, db: tx }, user.id, hashed, { clearLockout: true });
+    // A pending MFA second step proves the old password: it ends with it.
+    await endChallenges(tx, user.id, ctx.clock.now());
     const sessionsEnded = await endAllSessions(tx, user.id, 'password_reset');
     const tokensRetired = await repo.retireResetTokens(tx, user.id, now);
     await recordAudit(tx, whoFor(user, meta), {

@@ -6,7 +6,7 @@ import type { AuditAction } from '../audit/audit.actions.js';
 import { recordAudit, whoOf, type AuditEvent } from '../audit/audit.service.js';
 import { isLocked } from '../users/lockout.service.js';
 import * as credentials from '../users/credentials.service.js';
-import { verifyPassword } from './passwords.js';
+import { verifyPassword } from '../../lib/passwords.js';
 import { countTowardLockout } from './sign-in.js';
 
 /**

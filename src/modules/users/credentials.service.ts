@@ -1,5 +1,4 @@
 import type { AppContext } from '../../context.js';
-import { endChallenges } from '../auth/mfa.repository.js';
 import * as repo from './users.repository.js';
 
 /**
@@ -45,10 +44,9 @@ export function holdUnlocked(ctx: Pick<AppContext, 'db' | 'clock'>, id: string):
 }
 
 /**
- * Stores a new password hash and ends the user's pending MFA second steps (an mfa_token proves
- * the old password). `clearLockout` (password reset) also forgets failed logins and lockouts:
- * whoever proved control of the account's email should not stay locked out. Call it in the
- * transaction that also ends the sessions.
+ * Stores a new password hash. `clearLockout` (password reset) also forgets failed logins and
+ * lockouts: whoever proved control of the account's email should not stay locked out. Call it in
+ * the transaction in which auth also ends the sessions and pending MFA second steps.
  */
 export async function setPassword(
   ctx: Pick<AppContext, 'db' | 'clock'>,
@@ -64,5 +62,4 @@ export async function setPassword(
     passwordChangedAt: ctx.clock.now(),
     ...lockout,
   });
-  await endChallenges(ctx.db, id, ctx.clock.now());
 }

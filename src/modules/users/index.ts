@@ -8,7 +8,7 @@ import { UserSchema } from './users.schemas.js';
  * `User` component.
  */
 export const usersModule: FastifyPluginAsync<{
-  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>;
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'credentials'>;
 }> = async (app, opts) => {
   app.addSchema(UserSchema);
   await app.register(usersRoutes, { ctx: opts.ctx });

@@ -16,7 +16,6 @@ import {
   UpdateUserBody,
   UserPage,
 } from './users.schemas.js';
-import { resetUserMfa } from '../auth/mfa.service.js';
 import { unlockUser } from './lockout.service.js';
 import * as users from './users.service.js';
 
@@ -24,7 +23,7 @@ const tags = ['users'];
 const UserRef = Type.Ref('User');
 
 export const usersRoutes: FastifyPluginAsyncTypebox<{
-  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>;
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'credentials'>;
 }> = async (app, opts) => {
   const { ctx } = opts;
 
@@ -187,7 +186,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      await resetUserMfa(ctx, actorOf(request), request.params.id);
+      await ctx.credentials.resetMfa(actorOf(request), request.params.id);
       return reply.status(204).send(null);
     },
   );

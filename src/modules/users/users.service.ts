@@ -9,11 +9,7 @@ import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import type { Principal } from '../../lib/permissions.js';
 import { auditedChange, recordAudit, whoOf } from '../audit/audit.service.js';
-import { endChallenges } from '../auth/mfa.repository.js';
-import { retireResetTokens } from '../auth/password-reset.repository.js';
-import { hashPassword, isCommonPassword } from '../auth/passwords.js';
-import { confirmPassword } from '../auth/reauth.service.js';
-import { endAllSessions } from '../auth/sessions.service.js';
+import { hashPassword, isCommonPassword } from '../../lib/passwords.js';
 import { toPublicProfile, toUserDto } from './users.mapper.js';
 import * as repo from './users.repository.js';
 import type {
@@ -105,7 +101,7 @@ export async function getMe(ctx: Pick<AppContext, 'db'>, actor: Principal) {
  * email, which is how an account is recovered, needs the current password.
  */
 export async function updateMe(
-  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
+  ctx: Pick<AppContext, 'db' | 'credentials'>,
   actor: Principal,
   input: UpdateMeInput,
 ) {
@@ -121,7 +117,7 @@ export async function updateMe(
   if (input.email !== undefined && input.email.toLowerCase() !== current.email.toLowerCase()) {
     // The email is the recovery channel: a refused attempt to change it is worth a row, and a
     // wrong password counts toward the lockout like a failed login.
-    await confirmPassword(ctx, actor, current, input.current_password, {
+    await ctx.credentials.confirmPassword(actor, current, input.current_password, {
       action: 'user.update',
       details: { fields: 'email' },
       refusal: () =>
@@ -202,7 +198,7 @@ export async function getUser(ctx: Pick<AppContext, 'db'>, actor: Principal, id:
  * in the same transaction, so no old token outlives the change.
  */
 export async function updateUser(
-  ctx: Pick<AppContext, 'db' | 'clock'>,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'credentials'>,
   actor: Principal,
   id: string,
   input: UpdateUserInput,
@@ -244,12 +240,11 @@ export async function updateUser(
         : null;
   const row = await ctx.db.transaction(async (tx) => {
     const updated = await applyUpdate({ ...ctx, db: tx }, id, changes, current.version);
-    if (ended !== null) await endAllSessions(tx, id, ended);
-    if (input.password !== undefined) {
-      // The old password's pending MFA steps and emailed reset links die with it.
-      await endChallenges(tx, id, ctx.clock.now());
-      await retireResetTokens(tx, id, ctx.clock.now());
-    }
+    // The old password's pending MFA steps and emailed reset links die with it.
+    await ctx.credentials.revoke(tx, id, {
+      sessions: ended,
+      passwordReplaced: input.password !== undefined,
+    });
     await recordAudit(tx, whoOf(actor), {
       action: 'user.update',
       ...userResource(id),
@@ -268,7 +263,7 @@ export async function updateUser(
 
 /** DELETE is a soft deactivation: the row stays for the audit trail; sessions end at once. */
 export async function deactivateUser(
-  ctx: Pick<AppContext, 'db'>,
+  ctx: Pick<AppContext, 'db' | 'credentials'>,
   actor: Principal,
   id: string,
 ): Promise<void> {
@@ -279,7 +274,7 @@ export async function deactivateUser(
   await loadUser(ctx, id);
   await ctx.db.transaction(async (tx) => {
     await repo.updateUser(tx, id, { isActive: false });
-    await endAllSessions(tx, id, 'deactivated');
+    await ctx.credentials.revoke(tx, id, { sessions: 'deactivated', passwordReplaced: false });
     await recordAudit(tx, whoOf(actor), { action: 'user.deactivate', ...userResource(id) });
   });
 }

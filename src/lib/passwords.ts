@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
 import { dictionary } from '@zxcvbn-ts/language-common';
-import { workLimit } from '../../lib/work-limit.js';
+import { workLimit } from './work-limit.js';
 
 // OWASP's Argon2id floor: 19 MiB, 2 passes, 1 lane. The library's default algorithm is
 // Argon2id (its `Algorithm` is a const enum we cannot import under verbatimModuleSyntax).
