@@ -1,11 +1,11 @@
 import type { AppContext } from '../../context.js';
 import type { DbOrTx } from '../../db/client.js';
 import type { AccountCredentials, AccountChange } from '../users/account-credentials.js';
-import { endChallenges } from './mfa.repository.js';
-import { resetUserMfa } from './mfa.service.js';
-import { retireResetTokens } from './password-reset.repository.js';
-import { confirmPassword } from './reauth.service.js';
-import { endAllSessions } from './sessions.service.js';
+import { endChallenges } from './mfa/mfa.repository.js';
+import { resetUserMfa } from './mfa/mfa.service.js';
+import { retireResetTokens } from './password-reset/password-reset.repository.js';
+import { confirmPassword } from './password/reauth.service.js';
+import { endAllSessions } from './sessions/sessions.service.js';
 
 /**
  * Revokes, in the caller's transaction, what proves an account's identity: its sessions (when a

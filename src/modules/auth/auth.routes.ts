@@ -7,13 +7,13 @@ import { fieldError } from '../../lib/errors.js';
 import { IdParams } from '../../lib/schema.js';
 import { RegisterBody } from '../users/users.schemas.js';
 import { ChangePasswordBody, LoginBody, RefreshBody, SessionPage } from './auth.schemas.js';
-import * as auth from './auth.service.js';
-import { login } from './login.service.js';
-import { MfaChallengeSchema } from './mfa.schemas.js';
-import { mfaRoutes } from './mfa.routes.js';
+import * as auth from './refresh/refresh.service.js';
+import { login } from './login/login.service.js';
+import { MfaChallengeSchema } from './mfa/mfa.schemas.js';
+import { mfaRoutes } from './mfa/mfa.routes.js';
 import { requestMetaOf } from './request-meta.js';
-import { passwordResetRoutes } from './password-reset.routes.js';
-import * as sessions from './sessions.service.js';
+import { passwordResetRoutes } from './password-reset/password-reset.routes.js';
+import * as sessions from './sessions/sessions.service.js';
 
 const tags = ['auth'];
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Str, StrictObject } from '../../lib/schema.js';
+import { Str, StrictObject } from '../../../lib/schema.js';
 
 const TotpCode = Type.String({
   pattern: '^[0-9]{6}$',

@@ -5,8 +5,8 @@
 import { and, asc, eq } from 'drizzle-orm';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { auditLog } from '../../db/schema/audit.js';
-import { users } from '../../db/schema/users.js';
+import { auditLog } from '../../../db/schema/audit.js';
+import { users } from '../../../db/schema/users.js';
 import {
   api,
   bearer,
@@ -15,7 +15,7 @@ import {
   testClock,
   type TestApp,
   type TestUser,
-} from '../../../test/helpers.js';
+} from '../../../../test/helpers.js';
 
 export const clock = testClock();
 export let t: TestApp;

@@ -1,10 +1,10 @@
 import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { users } from '../../db/schema/users.js';
-import { findAccount } from '../users/users.service.js';
-import { startChallenge } from './mfa-verify.service.js';
-import { hashPassword } from '../../lib/passwords.js';
+import { users } from '../../../db/schema/users.js';
+import { findAccount } from '../../users/users.service.js';
+import { startChallenge } from '../mfa/mfa-verify.service.js';
+import { hashPassword } from '../../../lib/passwords.js';
 import { signIn } from './sign-in.js';
 import {
   buildTestApp,
@@ -13,8 +13,8 @@ import {
   strongPassword,
   unique,
   type TokenPairBody,
-} from '../../../test/helpers.js';
-import { t, useAuthApp, post, me } from './auth.test-support.js';
+} from '../../../../test/helpers.js';
+import { t, useAuthApp, post, me } from '../auth.test-support.js';
 
 useAuthApp();
 

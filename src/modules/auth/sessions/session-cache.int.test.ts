@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, buildTestApp, createUser, type TestApp } from '../../../test/helpers.js';
-import { sessions } from '../../db/schema/sessions.js';
+import { bearer, buildTestApp, createUser, type TestApp } from '../../../../test/helpers.js';
+import { sessions } from '../../../db/schema/sessions.js';
 
 /**
  * SECURITY.md: revocation reaches access tokens within 1 s on every instance. Each instance

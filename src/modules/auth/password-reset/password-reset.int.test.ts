@@ -2,10 +2,10 @@ import type { AddressInfo } from 'node:net';
 import { and, eq } from 'drizzle-orm';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog } from '../../db/schema/audit.js';
-import { passwordResetTokens } from '../../db/schema/security.js';
-import { users } from '../../db/schema/users.js';
-import { sha256Hex } from '../../lib/crypto.js';
+import { auditLog } from '../../../db/schema/audit.js';
+import { passwordResetTokens } from '../../../db/schema/security.js';
+import { users } from '../../../db/schema/users.js';
+import { sha256Hex } from '../../../lib/crypto.js';
 import {
   bearer,
   buildTestApp,
@@ -15,7 +15,7 @@ import {
   testClock,
   type TestApp,
   type TestUser,
-} from '../../../test/helpers.js';
+} from '../../../../test/helpers.js';
 
 /**
  * Forgot/reset through HTTP, with the mail going over real SMTP to a server run in-process

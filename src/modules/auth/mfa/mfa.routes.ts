@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { AppContext } from '../../context.js';
-import { problemResponses } from '../../lib/schema.js';
-import { actorOf } from '../../plugins/auth.js';
-import { requestMetaOf } from './request-meta.js';
+import type { AppContext } from '../../../context.js';
+import { problemResponses } from '../../../lib/schema.js';
+import { actorOf } from '../../../plugins/auth.js';
+import { requestMetaOf } from '../request-meta.js';
 import {
   BackupCodesSchema,
   MfaVerifyBody,

@@ -1,18 +1,18 @@
-import type { AppContext, RequestMeta } from '../../context.js';
-import type { UserRow } from '../../db/schema/users.js';
-import { randomToken, sha256Hex } from '../../lib/crypto.js';
-import { AppError } from '../../lib/errors.js';
-import { newId } from '../../lib/ids.js';
-import type { MailMessage } from '../../infra/mailer.js';
-import { effectiveRole } from '../../lib/permissions.js';
-import { recordAudit, type AuditWho } from '../audit/audit.service.js';
-import * as users from '../users/users.service.js';
-import * as credentials from '../users/credentials.service.js';
-import { hashPassword } from '../../lib/passwords.js';
+import type { AppContext, RequestMeta } from '../../../context.js';
+import type { UserRow } from '../../../db/schema/users.js';
+import { randomToken, sha256Hex } from '../../../lib/crypto.js';
+import { AppError } from '../../../lib/errors.js';
+import { newId } from '../../../lib/ids.js';
+import type { MailMessage } from '../../../infra/mailer.js';
+import { effectiveRole } from '../../../lib/permissions.js';
+import { recordAudit, type AuditWho } from '../../audit/audit.service.js';
+import * as users from '../../users/users.service.js';
+import * as credentials from '../../users/credentials.service.js';
+import { hashPassword } from '../../../lib/passwords.js';
 import * as repo from './password-reset.repository.js';
 import type { ResetPasswordInput } from './password-reset.schemas.js';
-import { endChallenges } from './mfa.repository.js';
-import { endAllSessions } from './sessions.service.js';
+import { endChallenges } from '../mfa/mfa.repository.js';
+import { endAllSessions } from '../sessions/sessions.service.js';
 
 // Enough for a lost or slow email; more would let anyone flood a stranger's inbox.
 const MAX_LIVE_TOKENS = 3;

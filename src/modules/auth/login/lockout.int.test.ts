@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog } from '../../db/schema/audit.js';
-import { users } from '../../db/schema/users.js';
+import { auditLog } from '../../../db/schema/audit.js';
+import { users } from '../../../db/schema/users.js';
 import {
   bearer,
   buildTestApp,
@@ -12,7 +12,7 @@ import {
   unique,
   type TestApp,
   type TestUser,
-} from '../../../test/helpers.js';
+} from '../../../../test/helpers.js';
 
 /** SECURITY.md: 5 failures in 15 min lock an account; 60 s, doubling, at most 15 min. */
 

@@ -1,11 +1,11 @@
-import type { AppContext, RequestMeta } from '../../context.js';
-import type { Tx } from '../../db/client.js';
-import type { UserRow } from '../../db/schema/users.js';
-import { randomToken, sha256Hex } from '../../lib/crypto.js';
-import { newId } from '../../lib/ids.js';
-import { effectiveRole } from '../../lib/permissions.js';
-import * as repo from './auth.repository.js';
-import type { TokenPair } from './auth.schemas.js';
+import type { AppContext, RequestMeta } from '../../../context.js';
+import type { Tx } from '../../../db/client.js';
+import type { UserRow } from '../../../db/schema/users.js';
+import { randomToken, sha256Hex } from '../../../lib/crypto.js';
+import { newId } from '../../../lib/ids.js';
+import { effectiveRole } from '../../../lib/permissions.js';
+import * as repo from './sessions.repository.js';
+import type { TokenPair } from '../auth.schemas.js';
 
 /** A refresh token slides 14 days but never outlives its family's absolute end. */
 export function refreshExpiry(

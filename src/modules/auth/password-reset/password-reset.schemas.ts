@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Email, Password, StrictObject, Str } from '../../lib/schema.js';
+import { Email, Password, StrictObject, Str } from '../../../lib/schema.js';
 
 export const ForgotPasswordBody = StrictObject({ email: Email });
 export type ForgotPasswordInput = Static<typeof ForgotPasswordBody>;

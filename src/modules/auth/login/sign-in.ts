@@ -1,13 +1,13 @@
-import type { AppContext, RequestMeta } from '../../context.js';
-import type { Tx } from '../../db/client.js';
-import type { UserRow } from '../../db/schema/users.js';
-import { AppError } from '../../lib/errors.js';
-import { recordAudit, type AuditEvent, type AuditWho } from '../audit/audit.service.js';
-import * as lockout from '../users/lockout.service.js';
-import * as credentials from '../users/credentials.service.js';
-import { whoAt } from './auth.audit.js';
-import type { TokenPair } from './auth.schemas.js';
-import { openSession } from './token-pair.js';
+import type { AppContext, RequestMeta } from '../../../context.js';
+import type { Tx } from '../../../db/client.js';
+import type { UserRow } from '../../../db/schema/users.js';
+import { AppError } from '../../../lib/errors.js';
+import { recordAudit, type AuditEvent, type AuditWho } from '../../audit/audit.service.js';
+import * as lockout from '../../users/lockout.service.js';
+import * as credentials from '../../users/credentials.service.js';
+import { whoAt } from '../auth.audit.js';
+import type { TokenPair } from '../auth.schemas.js';
+import { openSession } from '../sessions/token-pair.js';
 
 /** What both sign-in steps (password, MFA code) share: failures, lockout and the final session. */
 

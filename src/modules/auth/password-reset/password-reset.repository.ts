@@ -1,6 +1,6 @@
 import { and, count, eq, gt, isNull } from 'drizzle-orm';
-import type { DbOrTx } from '../../db/client.js';
-import { passwordResetTokens, type PasswordResetTokenRow } from '../../db/schema/security.js';
+import type { DbOrTx } from '../../../db/client.js';
+import { passwordResetTokens, type PasswordResetTokenRow } from '../../../db/schema/security.js';
 
 export async function insertResetToken(
   db: DbOrTx,

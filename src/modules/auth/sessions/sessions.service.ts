@@ -1,11 +1,11 @@
-import type { AppContext } from '../../context.js';
-import type { DbOrTx } from '../../db/client.js';
-import { forgetCachedSessions } from '../../infra/session-cache.js';
-import { requirePermission } from '../../lib/access.js';
-import { notFound } from '../../lib/errors.js';
-import type { Principal } from '../../lib/permissions.js';
-import { recordAudit, whoOf } from '../audit/audit.service.js';
-import * as repo from './auth.repository.js';
+import type { AppContext } from '../../../context.js';
+import type { DbOrTx } from '../../../db/client.js';
+import { forgetCachedSessions } from '../../../infra/session-cache.js';
+import { requirePermission } from '../../../lib/access.js';
+import { notFound } from '../../../lib/errors.js';
+import type { Principal } from '../../../lib/permissions.js';
+import { recordAudit, whoOf } from '../../audit/audit.service.js';
+import * as repo from './sessions.repository.js';
 
 export type RevocationReason =
   | 'logout'

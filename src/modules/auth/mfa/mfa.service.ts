@@ -1,13 +1,13 @@
-import type { AppContext } from '../../context.js';
-import type { UserRow } from '../../db/schema/users.js';
-import { requirePermission } from '../../lib/access.js';
-import { AppError, fieldError, notFound } from '../../lib/errors.js';
-import type { Principal } from '../../lib/permissions.js';
-import { recordAudit, whoOf } from '../audit/audit.service.js';
-import * as users from '../users/users.service.js';
+import type { AppContext } from '../../../context.js';
+import type { UserRow } from '../../../db/schema/users.js';
+import { requirePermission } from '../../../lib/access.js';
+import { AppError, fieldError, notFound } from '../../../lib/errors.js';
+import type { Principal } from '../../../lib/permissions.js';
+import { recordAudit, whoOf } from '../../audit/audit.service.js';
+import * as users from '../../users/users.service.js';
 import { hashBackupCode, newBackupCodes } from './backup-codes.js';
 import * as repo from './mfa.repository.js';
-import { confirmPassword } from './reauth.service.js';
+import { confirmPassword } from '../password/reauth.service.js';
 import type {
   TotpDisableInput,
   TotpEnableInput,
@@ -15,7 +15,7 @@ import type {
   TotpSetupInput,
 } from './mfa.schemas.js';
 import { proveSecondFactor } from './second-factor.js';
-import { endAllSessions } from './sessions.service.js';
+import { endAllSessions } from '../sessions/sessions.service.js';
 import {
   matchTotp,
   newTotpSecret,

@@ -1,13 +1,13 @@
-import type { AppContext } from '../../context.js';
-import type { UserRow } from '../../db/schema/users.js';
-import type { AppError } from '../../lib/errors.js';
-import type { Principal } from '../../lib/permissions.js';
-import type { AuditAction } from '../audit/audit.actions.js';
-import { recordAudit, whoOf, type AuditEvent } from '../audit/audit.service.js';
-import { isLocked } from '../users/lockout.service.js';
-import * as credentials from '../users/credentials.service.js';
-import { verifyPassword } from '../../lib/passwords.js';
-import { countTowardLockout } from './sign-in.js';
+import type { AppContext } from '../../../context.js';
+import type { UserRow } from '../../../db/schema/users.js';
+import type { AppError } from '../../../lib/errors.js';
+import type { Principal } from '../../../lib/permissions.js';
+import type { AuditAction } from '../../audit/audit.actions.js';
+import { recordAudit, whoOf, type AuditEvent } from '../../audit/audit.service.js';
+import { isLocked } from '../../users/lockout.service.js';
+import * as credentials from '../../users/credentials.service.js';
+import { verifyPassword } from '../../../lib/passwords.js';
+import { countTowardLockout } from '../login/sign-in.js';
 
 /**
  * Re-authentication inside a session: the one check of the current password before a sensitive

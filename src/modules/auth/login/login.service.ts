@@ -1,11 +1,11 @@
-import type { AppContext, RequestMeta } from '../../context.js';
-import { fieldError } from '../../lib/errors.js';
-import { isLocked } from '../users/lockout.service.js';
-import * as users from '../users/users.service.js';
-import type { LoginInput, TokenPair } from './auth.schemas.js';
-import { startChallenge } from './mfa-verify.service.js';
-import type { MfaChallenge } from './mfa.schemas.js';
-import { hashPassword, verifyDummy, verifyPassword } from '../../lib/passwords.js';
+import type { AppContext, RequestMeta } from '../../../context.js';
+import { fieldError } from '../../../lib/errors.js';
+import { isLocked } from '../../users/lockout.service.js';
+import * as users from '../../users/users.service.js';
+import type { LoginInput, TokenPair } from '../auth.schemas.js';
+import { startChallenge } from '../mfa/mfa-verify.service.js';
+import type { MfaChallenge } from '../mfa/mfa.schemas.js';
+import { hashPassword, verifyDummy, verifyPassword } from '../../../lib/passwords.js';
 import { invalidCredentials, recordFailure, signIn } from './sign-in.js';
 
 /**

@@ -1,14 +1,14 @@
 import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { auditLog } from '../../db/schema/audit.js';
-import { mfaBackupCodes, mfaChallenges, passwordResetTokens } from '../../db/schema/security.js';
-import { users } from '../../db/schema/users.js';
-import { sha256Hex } from '../../lib/crypto.js';
-import { AppError } from '../../lib/errors.js';
-import { newId } from '../../lib/ids.js';
-import { findAccount } from '../users/users.service.js';
+import { auditLog } from '../../../db/schema/audit.js';
+import { mfaBackupCodes, mfaChallenges, passwordResetTokens } from '../../../db/schema/security.js';
+import { users } from '../../../db/schema/users.js';
+import { sha256Hex } from '../../../lib/crypto.js';
+import { AppError } from '../../../lib/errors.js';
+import { newId } from '../../../lib/ids.js';
+import { findAccount } from '../../users/users.service.js';
 import { startChallenge } from './mfa-verify.service.js';
-import { bearer, problemOf, type TokenPairBody } from '../../../test/helpers.js';
+import { bearer, problemOf, type TokenPairBody } from '../../../../test/helpers.js';
 import {
   clock,
   t,

@@ -1,18 +1,18 @@
-import type { AppContext, RequestMeta } from '../../context.js';
-import type { UserRow } from '../../db/schema/users.js';
-import { randomToken, sha256Hex } from '../../lib/crypto.js';
-import { AppError } from '../../lib/errors.js';
-import { newId } from '../../lib/ids.js';
-import { recordAudit } from '../audit/audit.service.js';
-import { isLocked } from '../users/lockout.service.js';
-import * as users from '../users/users.service.js';
-import * as credentials from '../users/credentials.service.js';
-import { whoAt } from './auth.audit.js';
-import type { TokenPair } from './auth.schemas.js';
+import type { AppContext, RequestMeta } from '../../../context.js';
+import type { UserRow } from '../../../db/schema/users.js';
+import { randomToken, sha256Hex } from '../../../lib/crypto.js';
+import { AppError } from '../../../lib/errors.js';
+import { newId } from '../../../lib/ids.js';
+import { recordAudit } from '../../audit/audit.service.js';
+import { isLocked } from '../../users/lockout.service.js';
+import * as users from '../../users/users.service.js';
+import * as credentials from '../../users/credentials.service.js';
+import { whoAt } from '../auth.audit.js';
+import type { TokenPair } from '../auth.schemas.js';
 import * as repo from './mfa.repository.js';
 import type { MfaChallenge, MfaVerifyInput } from './mfa.schemas.js';
 import { proveSecondFactor } from './second-factor.js';
-import { invalidCredentials, recordFailure, signIn } from './sign-in.js';
+import { invalidCredentials, recordFailure, signIn } from '../login/sign-in.js';
 
 /** The second step of a login for accounts with MFA on (SECURITY.md: 5 minutes, 5 attempts). */
 const CHALLENGE_TTL_S = 300;

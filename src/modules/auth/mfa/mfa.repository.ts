@@ -1,8 +1,12 @@
 import { and, eq, gt, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../../db/client.js';
-import { mfaBackupCodes, mfaChallenges, type MfaChallengeRow } from '../../db/schema/security.js';
-import { users } from '../../db/schema/users.js';
-import { newId } from '../../lib/ids.js';
+import type { DbOrTx } from '../../../db/client.js';
+import {
+  mfaBackupCodes,
+  mfaChallenges,
+  type MfaChallengeRow,
+} from '../../../db/schema/security.js';
+import { users } from '../../../db/schema/users.js';
+import { newId } from '../../../lib/ids.js';
 
 // --- login challenges (the mfa_token) ---
 

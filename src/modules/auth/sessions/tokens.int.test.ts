@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { decodeJwt, SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../app.js';
-import { auditLog } from '../../db/schema/audit.js';
+import { buildApp } from '../../../app.js';
+import { auditLog } from '../../../db/schema/audit.js';
 import {
   bearer,
   buildTestApp,
@@ -18,7 +18,7 @@ import {
   type TestApp,
   type TestUser,
   type TokenPairBody,
-} from '../../../test/helpers.js';
+} from '../../../../test/helpers.js';
 
 let t: TestApp;
 let user: TestUser;

@@ -1,8 +1,8 @@
 import { and, asc, eq } from 'drizzle-orm';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog } from '../../db/schema/audit.js';
-import { users } from '../../db/schema/users.js';
+import { auditLog } from '../../../db/schema/audit.js';
+import { users } from '../../../db/schema/users.js';
 import {
   api,
   buildTestApp,
@@ -13,7 +13,7 @@ import {
   type ApiResponse,
   type TestApp,
   type TestUser,
-} from '../../../test/helpers.js';
+} from '../../../../test/helpers.js';
 
 /**
  * Re-authentication inside a session (SECURITY.md lockout): every check of the current password

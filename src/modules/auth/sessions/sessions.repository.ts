@@ -1,12 +1,12 @@
 import { and, desc, eq, exists, gt, isNull, ne, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../../db/client.js';
+import type { DbOrTx } from '../../../db/client.js';
 import {
   refreshTokens,
   sessions,
   type RefreshTokenRow,
   type SessionRow,
-} from '../../db/schema/sessions.js';
-import { users } from '../../db/schema/users.js';
+} from '../../../db/schema/sessions.js';
+import { users } from '../../../db/schema/users.js';
 
 export async function insertSession(
   db: DbOrTx,

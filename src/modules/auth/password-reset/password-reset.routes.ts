@@ -1,14 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { AppContext } from '../../context.js';
-import { problemResponses } from '../../lib/schema.js';
+import type { AppContext } from '../../../context.js';
+import { problemResponses } from '../../../lib/schema.js';
 import {
   ForgotPasswordAccepted,
   ForgotPasswordBody,
   ResetPasswordBody,
 } from './password-reset.schemas.js';
 import * as reset from './password-reset.service.js';
-import { requestMetaOf } from './request-meta.js';
+import { requestMetaOf } from '../request-meta.js';
 
 const tags = ['auth'];
 

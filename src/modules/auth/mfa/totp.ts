@@ -1,5 +1,5 @@
 import { Secret, TOTP } from 'otpauth';
-import { openWith, sealWith } from '../../lib/crypto.js';
+import { openWith, sealWith } from '../../../lib/crypto.js';
 
 /** RFC 6238 as every authenticator app speaks it; SECURITY.md: 6 digits, 30 s, +-1 step. */
 export const TOTP_DIGITS = 6;

@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { mfaBackupCodes } from '../../db/schema/security.js';
-import { users } from '../../db/schema/users.js';
-import { bearer, createUser, problemOf, type TokenPairBody } from '../../../test/helpers.js';
+import { mfaBackupCodes } from '../../../db/schema/security.js';
+import { users } from '../../../db/schema/users.js';
+import { bearer, createUser, problemOf, type TokenPairBody } from '../../../../test/helpers.js';
 import {
   t,
   admin,

@@ -1,6 +1,6 @@
-import type { AppContext } from '../../context.js';
-import type { Tx } from '../../db/client.js';
-import type { UserRow } from '../../db/schema/users.js';
+import type { AppContext } from '../../../context.js';
+import type { Tx } from '../../../db/client.js';
+import type { UserRow } from '../../../db/schema/users.js';
 import { hashBackupCode, normalizeBackupCode } from './backup-codes.js';
 import * as repo from './mfa.repository.js';
 import { matchTotp, openTotpSecret } from './totp.js';

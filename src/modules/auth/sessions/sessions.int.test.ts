@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { and, asc, eq } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
-import { auditLog } from '../../db/schema/audit.js';
+import { auditLog } from '../../../db/schema/audit.js';
 import {
   bearer,
   createUser,
@@ -9,8 +9,8 @@ import {
   strongPassword,
   unique,
   type TokenPairBody,
-} from '../../../test/helpers.js';
-import { clock, t, useAuthApp, post, me } from './auth.test-support.js';
+} from '../../../../test/helpers.js';
+import { clock, t, useAuthApp, post, me } from '../auth.test-support.js';
 
 useAuthApp();
 
