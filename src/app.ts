@@ -21,7 +21,7 @@ import { appointmentsModule } from './modules/appointments/index.js';
 import { auditModule } from './modules/audit/index.js';
 import { recordAccessDenied } from './modules/audit/audit.service.js';
 import { accountCredentials } from './modules/auth/account-credentials.js';
-import { authenticate } from './modules/auth/refresh/refresh.service.js';
+import { authenticate } from './modules/auth/sessions/authenticate.js';
 import { authModule } from './modules/auth/index.js';
 import { documentsModule } from './modules/documents/index.js';
 import { healthModule, type Lifecycle } from './modules/health/index.js';

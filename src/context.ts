@@ -7,7 +7,7 @@ import type { VirusScanner } from './infra/scan/clamav.js';
 import type { SessionCache } from './infra/session-cache.js';
 import type { DocumentStorage } from './infra/storage/storage.js';
 import type { TokenSigner } from './infra/tokens.js';
-import type { SessionState } from './modules/auth/sessions/sessions.repository.js';
+import type { SessionState } from './modules/auth/sessions/authenticate.js';
 import type { AccountCredentials } from './modules/users/account-credentials.js';
 
 /**

@@ -7,7 +7,9 @@ import { fieldError } from '../../lib/errors.js';
 import { IdParams } from '../../lib/schema.js';
 import { RegisterBody } from '../users/users.schemas.js';
 import { ChangePasswordBody, LoginBody, RefreshBody, SessionPage } from './auth.schemas.js';
-import * as auth from './refresh/refresh.service.js';
+import { changePassword } from './password/password-change.service.js';
+import { refresh } from './refresh/refresh.service.js';
+import { register } from './register/register.service.js';
 import { login } from './login/login.service.js';
 import { MfaChallengeSchema } from './mfa/mfa.schemas.js';
 import { mfaRoutes } from './mfa/mfa.routes.js';
@@ -67,7 +69,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await auth.register(ctx, request.body, requestMetaOf(request))),
+      reply.status(201).send(await register(ctx, request.body, requestMetaOf(request))),
   );
 
   await app.register(loginRoute, { ctx });
@@ -86,7 +88,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     // Reuse after the grace is recorded in the audit trail (auth.refresh_reuse), not the log.
-    async (request) => auth.refresh(ctx, request.body.refresh_token, requestMetaOf(request)),
+    async (request) => refresh(ctx, request.body.refresh_token, requestMetaOf(request)),
   );
 
   app.post(
@@ -151,7 +153,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      await auth.changePassword(ctx, actorOf(request), request.body);
+      await changePassword(ctx, actorOf(request), request.body);
       return reply.status(204).send(null);
     },
   );

@@ -10,9 +10,9 @@ export type AccountChange = 'deactivated' | 'role_changed' | 'password_changed';
 /**
  * What account administration asks of the auth module, which owns credentials and sessions.
  * Dependencies point one way: auth imports users (account rows, lockout counters), users never
- * imports auth. buildApp puts auth's implementation (`accountCredentials` in
- * src/modules/auth/credentials/) in `ctx.credentials`; a use case here names `'credentials'` in
- * its `Pick<AppContext, ...>` like any other collaborator.
+ * imports auth. buildApp puts auth's implementation (`accountCredentials`,
+ * src/modules/auth/account-credentials.ts) in `ctx.credentials`; a use case here names
+ * `'credentials'` in its `Pick<AppContext, ...>` like any other collaborator.
  */
 export interface AccountCredentials {
   /**

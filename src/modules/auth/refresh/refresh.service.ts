@@ -1,47 +1,19 @@
 import type { AppContext, RequestMeta } from '../../../context.js';
-import { requirePermission } from '../../../lib/access.js';
 import { openWith, randomToken, sealWith, sha256Hex } from '../../../lib/crypto.js';
-import { AppError, fieldError, forbidden, notFound } from '../../../lib/errors.js';
+import { AppError } from '../../../lib/errors.js';
 import { newId } from '../../../lib/ids.js';
-import { effectiveRole, type Principal } from '../../../lib/permissions.js';
-import { recordAudit, whoOf } from '../../audit/audit.service.js';
-import type { RegisterInput } from '../../users/users.schemas.js';
+import { recordAudit } from '../../audit/audit.service.js';
 import * as users from '../../users/users.service.js';
-import * as credentials from '../../users/credentials.service.js';
-import { toUserDto } from '../../users/users.mapper.js';
 import { whoAt } from '../auth.audit.js';
+import type { TokenPair } from '../auth.schemas.js';
 import * as repo from '../sessions/sessions.repository.js';
-import type { ChangePasswordInput, TokenPair } from '../auth.schemas.js';
-import { endChallenges } from '../mfa/mfa.repository.js';
-import { retireResetTokens } from '../password-reset/password-reset.repository.js';
-import { hashPassword } from '../../../lib/passwords.js';
-import { confirmPassword } from '../password/reauth.service.js';
-import { endAllSessions, endSession } from '../sessions/sessions.service.js';
+import { endSession } from '../sessions/sessions.service.js';
 import { issuePair, refreshExpiry } from '../sessions/token-pair.js';
 
 const SUCCESSOR_INFO = 'medcore/refresh-successor/v1';
 
 function invalidRefresh(): AppError {
   return new AppError('invalid_token', 'The refresh token is invalid, expired or revoked');
-}
-
-/** Self-registration: new accounts get the `user` role, which has no patient access. */
-export async function register(
-  ctx: Pick<AppContext, 'db' | 'config'>,
-  input: RegisterInput,
-  meta: RequestMeta,
-) {
-  if (ctx.config.registrationMode === 'closed') {
-    throw forbidden('Self-registration is closed; ask an administrator');
-  }
-  const row = await users.createAccount(ctx, input, 'user', (tx, created) =>
-    recordAudit(tx, whoAt(meta, created), {
-      action: 'auth.register',
-      resourceType: 'user',
-      resourceId: created.id,
-    }),
-  );
-  return toUserDto(row);
 }
 
 type FoundToken = NonNullable<Awaited<ReturnType<typeof repo.findRefreshToken>>>;
@@ -149,57 +121,4 @@ async function replaySpent(
     });
   });
   throw invalidRefresh();
-}
-
-/** Changes the caller's password; every other session ends, this one stays signed in. */
-export async function changePassword(
-  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
-  actor: Principal,
-  input: ChangePasswordInput,
-): Promise<void> {
-  requirePermission(actor, 'self.manage');
-  const user = await users.findAccount(ctx, actor.userId);
-  if (!user) throw notFound('user');
-  await confirmPassword(ctx, actor, user, input.current_password, {
-    action: 'auth.password_change',
-    refusal: () =>
-      fieldError('body.current_password', 'is incorrect', 'The current password is incorrect'),
-  });
-  users.assertAcceptablePassword(input.new_password, 'new_password');
-  const hashed = await hashPassword(input.new_password);
-  await ctx.db.transaction(async (tx) => {
-    await credentials.setPassword({ ...ctx, db: tx }, user.id, hashed);
-    // A pending MFA second step proves the old password: it ends with it.
-    await endChallenges(tx, user.id, ctx.clock.now());
-    const ended = await endAllSessions(tx, user.id, 'password_changed', actor.sessionId);
-    // A reset link mailed earlier would otherwise still set a password over this one.
-    await retireResetTokens(tx, user.id, ctx.clock.now());
-    await recordAudit(tx, whoOf(actor), {
-      action: 'auth.password_change',
-      resourceType: 'user',
-      resourceId: user.id,
-      details: { sessions_ended: ended },
-    });
-  });
-}
-
-/** Resolves a bearer access token to a principal, or null. Revocation is read live. */
-export async function authenticate(
-  ctx: Pick<AppContext, 'db' | 'clock' | 'tokens' | 'sessionCache'>,
-  accessToken: string,
-): Promise<Principal | null> {
-  const claims = ctx.tokens.verifyAccess(accessToken);
-  if (!claims) return null;
-  let state = ctx.sessionCache.get(claims.sid);
-  if (state === undefined) {
-    state = await repo.findSessionState(ctx.db, claims.sid);
-    if (state !== undefined) ctx.sessionCache.set(claims.sid, state);
-  }
-  if (!state || state.revoked || !state.userActive || state.userId !== claims.sub) return null;
-  if (state.expiresAt <= ctx.clock.now()) return null;
-  return {
-    userId: state.userId,
-    role: effectiveRole(state.role, state.isSuperuser),
-    sessionId: claims.sid,
-  };
 }
