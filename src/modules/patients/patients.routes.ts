@@ -7,7 +7,7 @@ import { sendCreated, sendTagged } from '../../plugins/reply.js';
 import { AccessLogPage } from '../audit/audit.schemas.js';
 import { IfMatchHeaders } from '../users/users.schemas.js';
 import { exportPatientsCsv } from './patients.export.js';
-import { patientSummaryPdf } from './patients.summary.js';
+import { patientSummaryPdf } from '../patient-summary/patient-summary.service.js';
 import {
   CreateNoteBody,
   CreatePatientBody,

@@ -12,7 +12,7 @@ import {
 import { recordAudit, whoOf } from '../audit/audit.service.js';
 import { listActiveForPatient } from '../prescriptions/prescriptions.service.js';
 import { findAccount } from '../users/users.service.js';
-import { loadPatient, patientEvent } from './patients.service.js';
+import { loadPatient, patientEvent } from '../patients/patients.service.js';
 
 /** Long free text is cut so the summary stays within one or two pages. */
 const MAX_HISTORY_CHARS = 1_500;
