@@ -25,6 +25,7 @@ import { authenticate } from './modules/auth/sessions/authenticate.js';
 import { authModule } from './modules/auth/index.js';
 import { documentsModule } from './modules/documents/index.js';
 import { healthModule, type Lifecycle } from './modules/health/index.js';
+import { patientSummaryPdf } from './modules/patient-summary/index.js';
 import { patientsModule } from './modules/patients/index.js';
 import { prescriptionsModule } from './modules/prescriptions/index.js';
 import { promptsModule } from './modules/prompts/index.js';
@@ -166,7 +167,7 @@ export async function buildApp(
       async (api) => {
         await api.register(authModule, { ctx });
         await api.register(usersModule, { ctx });
-        await api.register(patientsModule, { ctx });
+        await api.register(patientsModule, { ctx, summaryPdf: patientSummaryPdf });
         await api.register(appointmentsModule, { ctx });
         await api.register(prescriptionsModule, { ctx });
         await api.register(documentsModule, { ctx });

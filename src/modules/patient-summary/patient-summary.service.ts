@@ -4,15 +4,16 @@ import type { PatientRow } from '../../db/schema/patients.js';
 import type { PrescriptionRow } from '../../db/schema/prescriptions.js';
 import { requirePermission } from '../../lib/access.js';
 import { loadPdfDocument } from '../../lib/pdf-document.js';
-import { can, type Principal } from '../../lib/permissions.js';
+import { can } from '../../lib/permissions.js';
 import {
   listRecentForPatient,
   listUpcomingForPatient,
 } from '../appointments/patient-appointments.service.js';
 import { recordAudit, whoOf } from '../audit/audit.service.js';
+import { loadPatient, patientEvent } from '../patients/patients.service.js';
+import type { PatientSummaryPdf } from '../patients/patients.summary.js';
 import { listActiveForPatient } from '../prescriptions/prescriptions.service.js';
 import { findAccount } from '../users/users.service.js';
-import { loadPatient, patientEvent } from '../patients/patients.service.js';
 
 /** Long free text is cut so the summary stays within one or two pages. */
 const MAX_HISTORY_CHARS = 1_500;
@@ -156,11 +157,7 @@ async function doctorNames(
  * them, active prescriptions only for roles that may read prescriptions; one `patient.export`
  * audit row covers everything in it and is written before the document is built.
  */
-export async function patientSummaryPdf(
-  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
-  actor: Principal,
-  id: string,
-): Promise<{ mrn: string; pdf: Buffer }> {
+export const patientSummaryPdf: PatientSummaryPdf = async (ctx, actor, id) => {
   requirePermission(actor, 'patients.manage');
   const patient = await loadPatient(ctx, id);
   const medical = can(actor.role, 'patients.medical.read');
@@ -189,4 +186,4 @@ export async function patientSummaryPdf(
     generatedAt: ctx.clock.now(),
   });
   return { mrn: patient.mrn, pdf };
-}
+};

@@ -7,7 +7,7 @@ import { sendCreated, sendTagged } from '../../plugins/reply.js';
 import { AccessLogPage } from '../audit/audit.schemas.js';
 import { IfMatchHeaders } from '../users/users.schemas.js';
 import { exportPatientsCsv } from './patients.export.js';
-import { patientSummaryPdf } from '../patient-summary/patient-summary.service.js';
+import type { PatientSummaryPdf } from './patients.summary.js';
 import {
   CreateNoteBody,
   CreatePatientBody,
@@ -30,8 +30,9 @@ const Problem = Type.Ref('Problem');
 
 export const patientsRoutes: FastifyPluginAsyncTypebox<{
   ctx: Pick<AppContext, 'db' | 'clock' | 'config'>;
+  summaryPdf: PatientSummaryPdf;
 }> = async (app, opts) => {
-  const { ctx } = opts;
+  const { ctx, summaryPdf } = opts;
 
   app.get(
     '/patients',
@@ -148,7 +149,7 @@ export const patientsRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      const { mrn, pdf } = await patientSummaryPdf(ctx, actorOf(request), request.params.id);
+      const { mrn, pdf } = await summaryPdf(ctx, actorOf(request), request.params.id);
       return reply
         .type('application/pdf')
         .header('content-disposition', `attachment; filename="patient-${mrn}-summary.pdf"`)
