@@ -54,6 +54,11 @@ export const Username = Type.String({ minLength: 3, maxLength: 50, pattern: '^[A
 
 export const IdParams = StrictObject({ id: Uuid });
 
+/** The optional If-Match precondition of a conditional write (PATCH, DELETE): `lib/etag.ts`. */
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(Str({ maxLength: 200 })),
+});
+
 export const ProblemSchema = Type.Object(
   {
     type: Type.String(),

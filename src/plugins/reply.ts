@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { etagOf } from '../lib/etag.js';
 
-interface Versioned {
+export interface Versioned {
   id: string;
   version: number;
 }

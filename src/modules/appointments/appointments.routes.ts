@@ -3,8 +3,7 @@ import { Type } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { IdParams, PageQuery, StrictObject } from '../../lib/schema.js';
 import { actorOf } from '../../plugins/auth.js';
-import { sendCreated, sendTagged } from '../../plugins/reply.js';
-import { IfMatchHeaders } from '../users/users.schemas.js';
+import { resourceRoutes } from '../../plugins/routes.js';
 import { exportAppointmentsCsv } from './appointments.export.js';
 import { appointmentIcs } from './appointments.ics.js';
 import {
@@ -30,35 +29,28 @@ export const appointmentsRoutes: FastifyPluginAsyncTypebox<{
 }> = async (app, opts) => {
   const { ctx } = opts;
 
-  app.get(
+  const route = resourceRoutes(app, ctx, { tags, resource: AppointmentRef });
+
+  route.list(
     '/appointments',
     {
-      config: { access: 'appointments.read' },
-      schema: {
-        tags,
-        summary: 'List appointments sorted by start; from/to select overlapping ones',
-        querystring: ListAppointmentsQuery,
-        response: { 200: AppointmentPage },
-      },
+      access: 'appointments.read',
+      summary: 'List appointments sorted by start; from/to select overlapping ones',
+      querystring: ListAppointmentsQuery,
+      page: AppointmentPage,
     },
-    async (request) => appointments.listAppointments(ctx, actorOf(request), request.query),
+    appointments.listAppointments,
   );
 
-  app.post(
+  route.create(
     '/appointments',
     {
-      config: { access: 'appointments.write' },
-      schema: {
-        tags,
-        summary: 'Book an appointment; overlaps for the doctor or patient are refused (409)',
-        body: CreateAppointmentBody,
-        response: { 201: AppointmentRef, 409: Problem, 422: Problem },
-      },
+      access: 'appointments.write',
+      summary: 'Book an appointment; overlaps for the doctor or patient are refused (409)',
+      body: CreateAppointmentBody,
+      problems: [409, 422],
     },
-    async (request, reply) => {
-      const booked = await appointments.bookAppointment(ctx, actorOf(request), request.body);
-      return sendCreated(reply, '/api/v1/appointments', booked);
-    },
+    appointments.bookAppointment,
   );
 
   // A static segment: find-my-way matches it before the parametric /appointments/:id(.ics).
@@ -112,46 +104,21 @@ export const appointmentsRoutes: FastifyPluginAsyncTypebox<{
     },
   );
 
-  app.get(
+  route.read(
     '/appointments/:id',
-    {
-      config: { access: 'appointments.read' },
-      schema: {
-        tags,
-        summary: 'Read an appointment',
-        params: IdParams,
-        response: { 200: AppointmentRef, 404: Problem },
-      },
-    },
-    async (request, reply) => {
-      const found = await appointments.getAppointment(ctx, actorOf(request), request.params.id);
-      return sendTagged(reply, found);
-    },
+    { access: 'appointments.read', summary: 'Read an appointment' },
+    appointments.getAppointment,
   );
 
-  app.patch(
+  route.update(
     '/appointments/:id',
     {
-      config: { access: 'appointments.write' },
-      schema: {
-        tags,
-        summary: 'Reschedule or edit (scheduled/confirmed only); conflicts are re-checked',
-        params: IdParams,
-        headers: IfMatchHeaders,
-        body: UpdateAppointmentBody,
-        response: { 200: AppointmentRef, 404: Problem, 409: Problem, 412: Problem, 422: Problem },
-      },
+      access: 'appointments.write',
+      summary: 'Reschedule or edit (scheduled/confirmed only); conflicts are re-checked',
+      body: UpdateAppointmentBody,
+      problems: [409, 412, 422],
     },
-    async (request, reply) => {
-      const updated = await appointments.updateAppointment(
-        ctx,
-        actorOf(request),
-        request.params.id,
-        request.body,
-        request.headers['if-match'],
-      );
-      return sendTagged(reply, updated);
-    },
+    appointments.updateAppointment,
   );
 
   const actions: [string, appointments.Transition][] = [
@@ -221,24 +188,14 @@ export const appointmentsRoutes: FastifyPluginAsyncTypebox<{
       ),
   );
 
-  app.get(
+  route.listOf(
     '/patients/:id/appointments',
     {
-      config: { access: 'appointments.read' },
-      schema: {
-        tags,
-        summary: "A patient's appointments",
-        params: IdParams,
-        querystring: StrictObject({ ...PageQuery }),
-        response: { 200: AppointmentPage, 404: Problem },
-      },
+      access: 'appointments.read',
+      summary: "A patient's appointments",
+      querystring: StrictObject({ ...PageQuery }),
+      page: AppointmentPage,
     },
-    async (request) =>
-      patientAppointments.listPatientAppointments(
-        ctx,
-        actorOf(request),
-        request.params.id,
-        request.query,
-      ),
+    patientAppointments.listPatientAppointments,
   );
 };

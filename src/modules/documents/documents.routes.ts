@@ -6,8 +6,8 @@ import type { AppContext } from '../../context.js';
 import { AppError } from '../../lib/errors.js';
 import { IdParams } from '../../lib/schema.js';
 import { actorOf } from '../../plugins/auth.js';
-import { sendCreated, sendTagged } from '../../plugins/reply.js';
-import { IfMatchHeaders } from '../users/users.schemas.js';
+import { sendCreated } from '../../plugins/reply.js';
+import { resourceRoutes } from '../../plugins/routes.js';
 import type { DocumentRow } from '../../db/schema/documents.js';
 import { DocumentPage, ListDocumentsQuery, uploadFormSchema } from './documents.schemas.js';
 import * as documents from './documents.service.js';
@@ -99,6 +99,8 @@ export const documentsRoutes: FastifyPluginAsyncTypebox<{
     limits: { ...formLimits, fileSize: ctx.config.documentMaxBytes + 1 },
   });
 
+  const route = resourceRoutes(app, ctx, { tags, resource: DocumentRef });
+
   app.post(
     '/patients/:id/documents',
     {
@@ -133,35 +135,21 @@ export const documentsRoutes: FastifyPluginAsyncTypebox<{
     },
   );
 
-  app.get(
+  route.listOf(
     '/patients/:id/documents',
     {
-      config: { access: 'documents.read' },
-      schema: {
-        tags,
-        summary: "A patient's documents, newest first (`q` searches names and extracted text)",
-        params: IdParams,
-        querystring: ListDocumentsQuery,
-        response: { 200: DocumentPage, 404: Problem },
-      },
+      access: 'documents.read',
+      summary: "A patient's documents, newest first (`q` searches names and extracted text)",
+      querystring: ListDocumentsQuery,
+      page: DocumentPage,
     },
-    async (request) =>
-      documents.listPatientDocuments(ctx, actorOf(request), request.params.id, request.query),
+    documents.listPatientDocuments,
   );
 
-  app.get(
+  route.read(
     '/documents/:id',
-    {
-      config: { access: 'documents.read' },
-      schema: {
-        tags,
-        summary: "A document's metadata",
-        params: IdParams,
-        response: { 200: DocumentRef, 404: Problem },
-      },
-    },
-    async (request, reply) =>
-      sendTagged(reply, await documents.getDocument(ctx, actorOf(request), request.params.id)),
+    { access: 'documents.read', summary: "A document's metadata" },
+    documents.getDocument,
   );
 
   app.get(
@@ -217,26 +205,13 @@ export const documentsRoutes: FastifyPluginAsyncTypebox<{
     },
   );
 
-  app.delete(
+  route.remove(
     '/documents/:id',
     {
-      config: { access: 'documents.write' },
-      schema: {
-        tags,
-        summary: 'Delete a document (soft: hidden from everyone, kept for the record)',
-        params: IdParams,
-        headers: IfMatchHeaders,
-        response: { 204: Type.Null(), 404: Problem, 412: Problem },
-      },
+      access: 'documents.write',
+      summary: 'Delete a document (soft: hidden from everyone, kept for the record)',
+      problems: [412],
     },
-    async (request, reply) => {
-      await documents.deleteDocument(
-        ctx,
-        actorOf(request),
-        request.params.id,
-        request.headers['if-match'],
-      );
-      return reply.status(204).send(null);
-    },
+    documents.deleteDocument,
   );
 };

@@ -3,9 +3,9 @@ import { Type } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { IdParams, PageQuery, StrictObject } from '../../lib/schema.js';
 import { actorOf } from '../../plugins/auth.js';
-import { sendCreated, sendTagged } from '../../plugins/reply.js';
+import { sendCreated } from '../../plugins/reply.js';
+import { resourceRoutes } from '../../plugins/routes.js';
 import { AccessLogPage } from '../audit/audit.schemas.js';
-import { IfMatchHeaders } from '../users/users.schemas.js';
 import { exportPatientsCsv } from './patients.export.js';
 import type { PatientSummaryPdf } from './patients.summary.js';
 import {
@@ -34,18 +34,17 @@ export const patientsRoutes: FastifyPluginAsyncTypebox<{
 }> = async (app, opts) => {
   const { ctx, summaryPdf } = opts;
 
-  app.get(
+  const route = resourceRoutes(app, ctx, { tags, resource: PatientRef });
+
+  route.list(
     '/patients',
     {
-      config: { access: 'patients.manage' },
-      schema: {
-        tags,
-        summary: 'Search and list patients (typo-tolerant `q`, filters, keyset pagination)',
-        querystring: ListPatientsQuery,
-        response: { 200: PatientPage },
-      },
+      access: 'patients.manage',
+      summary: 'Search and list patients (typo-tolerant `q`, filters, keyset pagination)',
+      querystring: ListPatientsQuery,
+      page: PatientPage,
     },
-    async (request) => patients.listPatients(ctx, actorOf(request), request.query),
+    patients.listPatients,
   );
 
   app.post(
@@ -116,21 +115,10 @@ export const patientsRoutes: FastifyPluginAsyncTypebox<{
     },
   );
 
-  app.get(
+  route.read(
     '/patients/:id',
-    {
-      config: { access: 'patients.manage' },
-      schema: {
-        tags,
-        summary: 'Read a patient',
-        params: IdParams,
-        response: { 200: PatientRef, 404: Problem },
-      },
-    },
-    async (request, reply) => {
-      const patient = await patients.getPatient(ctx, actorOf(request), request.params.id);
-      return sendTagged(reply, patient);
-    },
+    { access: 'patients.manage', summary: 'Read a patient' },
+    patients.getPatient,
   );
 
   app.get(
@@ -158,52 +146,25 @@ export const patientsRoutes: FastifyPluginAsyncTypebox<{
     },
   );
 
-  app.patch(
+  route.update(
     '/patients/:id',
     {
-      config: { access: 'patients.manage' },
-      schema: {
-        tags,
-        summary: 'Update a patient (If-Match honoured; medical fields need a clinical role)',
-        params: IdParams,
-        headers: IfMatchHeaders,
-        body: UpdatePatientBody,
-        response: { 200: PatientRef, 404: Problem, 409: Problem, 412: Problem, 422: Problem },
-      },
+      access: 'patients.manage',
+      summary: 'Update a patient (If-Match honoured; medical fields need a clinical role)',
+      body: UpdatePatientBody,
+      problems: [409, 412, 422],
     },
-    async (request, reply) => {
-      const patient = await patients.updatePatient(
-        ctx,
-        actorOf(request),
-        request.params.id,
-        request.body,
-        request.headers['if-match'],
-      );
-      return sendTagged(reply, patient);
-    },
+    patients.updatePatient,
   );
 
-  app.delete(
+  route.remove(
     '/patients/:id',
     {
-      config: { access: 'patients.manage' },
-      schema: {
-        tags,
-        summary: 'Soft-delete a patient (the record is kept for the audit trail)',
-        params: IdParams,
-        headers: IfMatchHeaders,
-        response: { 204: Type.Null(), 404: Problem, 412: Problem },
-      },
+      access: 'patients.manage',
+      summary: 'Soft-delete a patient (the record is kept for the audit trail)',
+      problems: [412],
     },
-    async (request, reply) => {
-      await patients.deletePatient(
-        ctx,
-        actorOf(request),
-        request.params.id,
-        request.headers['if-match'],
-      );
-      return reply.status(204).send(null);
-    },
+    patients.deletePatient,
   );
 
   for (const method of ['PUT', 'DELETE'] as const) {
@@ -225,20 +186,15 @@ export const patientsRoutes: FastifyPluginAsyncTypebox<{
     });
   }
 
-  app.get(
+  route.listOf(
     '/patients/:id/notes',
     {
-      config: { access: 'visit_notes.manage' },
-      schema: {
-        tags,
-        summary: 'Visit notes, newest first',
-        params: IdParams,
-        querystring: StrictObject({ ...PageQuery }),
-        response: { 200: NotePage, 404: Problem },
-      },
+      access: 'visit_notes.manage',
+      summary: 'Visit notes, newest first',
+      querystring: StrictObject({ ...PageQuery }),
+      page: NotePage,
     },
-    async (request) =>
-      visitNotes.listNotes(ctx, actorOf(request), request.params.id, request.query),
+    visitNotes.listNotes,
   );
 
   app.post(
@@ -259,18 +215,15 @@ export const patientsRoutes: FastifyPluginAsyncTypebox<{
         .send(await visitNotes.addNote(ctx, actorOf(request), request.params.id, request.body)),
   );
 
-  app.get(
+  route.listOf(
     '/patients/:id/access-log',
     {
-      config: { access: 'patients.access_log.read' },
-      schema: {
-        tags,
-        summary: "Who viewed or changed this record (admin or the patient's assigned doctor)",
-        params: IdParams,
-        querystring: StrictObject({ ...PageQuery }),
-        response: { 200: AccessLogPage, 403: Problem, 404: Problem },
-      },
+      access: 'patients.access_log.read',
+      summary: "Who viewed or changed this record (admin or the patient's assigned doctor)",
+      querystring: StrictObject({ ...PageQuery }),
+      page: AccessLogPage,
+      problems: [403],
     },
-    async (request) => accessLog.accessLog(ctx, actorOf(request), request.params.id, request.query),
+    accessLog.accessLog,
   );
 };

@@ -3,8 +3,7 @@ import { Type } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { IdParams, PageQuery, StrictObject } from '../../lib/schema.js';
 import { actorOf } from '../../plugins/auth.js';
-import { sendCreated, sendTagged } from '../../plugins/reply.js';
-import { IfMatchHeaders } from '../users/users.schemas.js';
+import { resourceRoutes } from '../../plugins/routes.js';
 import { prescriptionPdf } from './prescriptions.pdf.js';
 import {
   CancelPrescriptionBody,
@@ -24,77 +23,45 @@ export const prescriptionsRoutes: FastifyPluginAsyncTypebox<{
 }> = async (app, opts) => {
   const { ctx } = opts;
 
-  app.get(
+  const route = resourceRoutes(app, ctx, { tags, resource: PrescriptionRef });
+
+  route.list(
     '/prescriptions',
     {
-      config: { access: 'prescriptions.read' },
-      schema: {
-        tags,
-        summary: 'List prescriptions, newest first',
-        querystring: ListPrescriptionsQuery,
-        response: { 200: PrescriptionPage },
-      },
+      access: 'prescriptions.read',
+      summary: 'List prescriptions, newest first',
+      querystring: ListPrescriptionsQuery,
+      page: PrescriptionPage,
     },
-    async (request) => prescriptions.listPrescriptions(ctx, actorOf(request), request.query),
+    prescriptions.listPrescriptions,
   );
 
-  app.post(
+  route.create(
     '/prescriptions',
     {
-      config: { access: 'prescriptions.create' },
-      schema: {
-        tags,
-        summary: 'Prescribe (doctors); allergy matches come back as `warnings`',
-        body: CreatePrescriptionBody,
-        response: { 201: PrescriptionRef, 422: Problem },
-      },
+      access: 'prescriptions.create',
+      summary: 'Prescribe (doctors); allergy matches come back as `warnings`',
+      body: CreatePrescriptionBody,
+      problems: [422],
     },
-    async (request, reply) => {
-      const created = await prescriptions.prescribe(ctx, actorOf(request), request.body);
-      return sendCreated(reply, '/api/v1/prescriptions', created);
-    },
+    prescriptions.prescribe,
   );
 
-  app.get(
+  route.read(
     '/prescriptions/:id',
-    {
-      config: { access: 'prescriptions.read' },
-      schema: {
-        tags,
-        summary: 'Read a prescription',
-        params: IdParams,
-        response: { 200: PrescriptionRef, 404: Problem },
-      },
-    },
-    async (request, reply) => {
-      const found = await prescriptions.getPrescription(ctx, actorOf(request), request.params.id);
-      return sendTagged(reply, found);
-    },
+    { access: 'prescriptions.read', summary: 'Read a prescription' },
+    prescriptions.getPrescription,
   );
 
-  app.patch(
+  route.update(
     '/prescriptions/:id',
     {
-      config: { access: 'prescriptions.write' },
-      schema: {
-        tags,
-        summary: 'Edit an active prescription (prescriber or admin)',
-        params: IdParams,
-        headers: IfMatchHeaders,
-        body: UpdatePrescriptionBody,
-        response: { 200: PrescriptionRef, 404: Problem, 409: Problem, 412: Problem },
-      },
+      access: 'prescriptions.write',
+      summary: 'Edit an active prescription (prescriber or admin)',
+      body: UpdatePrescriptionBody,
+      problems: [409, 412],
     },
-    async (request, reply) => {
-      const updated = await prescriptions.updatePrescription(
-        ctx,
-        actorOf(request),
-        request.params.id,
-        request.body,
-        request.headers['if-match'],
-      );
-      return sendTagged(reply, updated);
-    },
+    prescriptions.updatePrescription,
   );
 
   app.post(
@@ -165,24 +132,14 @@ export const prescriptionsRoutes: FastifyPluginAsyncTypebox<{
     },
   );
 
-  app.get(
+  route.listOf(
     '/patients/:id/prescriptions',
     {
-      config: { access: 'prescriptions.read' },
-      schema: {
-        tags,
-        summary: "A patient's prescriptions",
-        params: IdParams,
-        querystring: StrictObject({ ...PageQuery }),
-        response: { 200: PrescriptionPage, 404: Problem },
-      },
+      access: 'prescriptions.read',
+      summary: "A patient's prescriptions",
+      querystring: StrictObject({ ...PageQuery }),
+      page: PrescriptionPage,
     },
-    async (request) =>
-      prescriptions.listPatientPrescriptions(
-        ctx,
-        actorOf(request),
-        request.params.id,
-        request.query,
-      ),
+    prescriptions.listPatientPrescriptions,
   );
 };

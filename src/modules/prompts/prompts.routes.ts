@@ -1,10 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../../context.js';
-import { IdParams } from '../../lib/schema.js';
-import { actorOf } from '../../plugins/auth.js';
-import { sendCreated, sendTagged } from '../../plugins/reply.js';
-import { IfMatchHeaders } from '../users/users.schemas.js';
+import { resourceRoutes } from '../../plugins/routes.js';
 import {
   CreatePromptBody,
   ListPromptsQuery,
@@ -13,10 +10,6 @@ import {
 } from './prompts.schemas.js';
 import { resumePendingPrompts, startPromptGeneration } from './prompt-generation.js';
 import * as prompts from './prompts.service.js';
-
-const tags = ['prompts'];
-const PromptRef = Type.Ref('Prompt');
-const Problem = Type.Ref('Problem');
 
 export const promptsRoutes: FastifyPluginAsyncTypebox<{
   ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'background'>;
@@ -36,102 +29,57 @@ export const promptsRoutes: FastifyPluginAsyncTypebox<{
     });
   }
 
-  app.get(
+  const route = resourceRoutes(app, ctx, { tags: ['prompts'], resource: Type.Ref('Prompt') });
+
+  route.list(
     '/prompts',
     {
-      config: { access: 'prompts.own' },
-      schema: {
-        tags,
-        summary: "Own prompts, newest first (admins: `user_id=` or `all=true` for others')",
-        querystring: ListPromptsQuery,
-        response: { 200: PromptPage },
-      },
+      access: 'prompts.own',
+      summary: "Own prompts, newest first (admins: `user_id=` or `all=true` for others')",
+      querystring: ListPromptsQuery,
+      page: PromptPage,
     },
-    async (request) => prompts.listPrompts(ctx, actorOf(request), request.query),
+    prompts.listPrompts,
   );
 
-  app.post(
+  route.create(
     '/prompts',
     {
-      config: { access: 'prompts.own' },
-      schema: {
-        tags,
-        summary:
-          'Log a prompt: 201 `pending` at once; the response is generated in the background when an LLM endpoint is configured',
-        description:
-          'Patient identifiers (known patient names and MRNs, dates, phone numbers, emails) are replaced by placeholders before the text leaves the server. Each user may create PROMPT_DAILY_QUOTA prompts per UTC day (429 `prompt_quota_exceeded` with Retry-After beyond it).',
-        body: CreatePromptBody,
-        response: { 201: PromptRef, 429: Problem },
-      },
+      access: 'prompts.own',
+      summary:
+        'Log a prompt: 201 `pending` at once; the response is generated in the background when an LLM endpoint is configured',
+      description:
+        'Patient identifiers (known patient names and MRNs, dates, phone numbers, emails) are replaced by placeholders before the text leaves the server. Each user may create PROMPT_DAILY_QUOTA prompts per UTC day (429 `prompt_quota_exceeded` with Retry-After beyond it).',
+      body: CreatePromptBody,
+      problems: [429],
     },
-    async (request, reply) => {
-      const created = await prompts.createPrompt(ctx, actorOf(request), request.body);
-      return sendCreated(reply, '/api/v1/prompts', created);
-    },
+    prompts.createPrompt,
   );
 
-  app.get(
+  route.read(
     '/prompts/:id',
-    {
-      config: { access: 'prompts.own' },
-      schema: {
-        tags,
-        summary: 'Read a prompt (the owner; admins any)',
-        params: IdParams,
-        response: { 200: PromptRef, 404: Problem },
-      },
-    },
-    async (request, reply) => {
-      const found = await prompts.getPrompt(ctx, actorOf(request), request.params.id);
-      return sendTagged(reply, found);
-    },
+    { access: 'prompts.own', summary: 'Read a prompt (the owner; admins any)' },
+    prompts.getPrompt,
   );
 
-  app.patch(
+  route.update(
     '/prompts/:id',
     {
-      config: { access: 'prompts.own' },
-      schema: {
-        tags,
-        summary: 'Edit own prompt text (clears the response; `pending` again, then regenerated)',
-        params: IdParams,
-        headers: IfMatchHeaders,
-        body: UpdatePromptBody,
-        response: { 200: PromptRef, 404: Problem, 412: Problem },
-      },
+      access: 'prompts.own',
+      summary: 'Edit own prompt text (clears the response; `pending` again, then regenerated)',
+      body: UpdatePromptBody,
+      problems: [412],
     },
-    async (request, reply) => {
-      const updated = await prompts.updatePrompt(
-        ctx,
-        actorOf(request),
-        request.params.id,
-        request.body,
-        request.headers['if-match'],
-      );
-      return sendTagged(reply, updated);
-    },
+    prompts.updatePrompt,
   );
 
-  app.delete(
+  route.remove(
     '/prompts/:id',
     {
-      config: { access: 'prompts.own' },
-      schema: {
-        tags,
-        summary: 'Delete own prompt (hard delete: nothing of it is kept)',
-        params: IdParams,
-        headers: IfMatchHeaders,
-        response: { 204: Type.Null(), 404: Problem, 412: Problem },
-      },
+      access: 'prompts.own',
+      summary: 'Delete own prompt (hard delete: nothing of it is kept)',
+      problems: [412],
     },
-    async (request, reply) => {
-      await prompts.deletePrompt(
-        ctx,
-        actorOf(request),
-        request.params.id,
-        request.headers['if-match'],
-      );
-      return reply.status(204).send(null);
-    },
+    prompts.deletePrompt,
   );
 };

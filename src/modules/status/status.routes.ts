@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { actorOf } from '../../plugins/auth.js';
+import { resourceRoutes } from '../../plugins/routes.js';
 import { CreateStatusCheckBody, ListStatusChecksQuery, StatusCheckPage } from './status.schemas.js';
 import * as status from './status.service.js';
 
@@ -12,18 +13,15 @@ export const statusRoutes: FastifyPluginAsyncTypebox<{
   ctx: Pick<AppContext, 'db' | 'clock'>;
 }> = async (app, opts) => {
   const { ctx } = opts;
-  app.get(
+  resourceRoutes(app, ctx, { tags, resource: StatusCheckRef }).list(
     '/status',
     {
-      config: { access: 'status.read' },
-      schema: {
-        tags,
-        summary: 'List status checks, newest first',
-        querystring: ListStatusChecksQuery,
-        response: { 200: StatusCheckPage },
-      },
+      access: 'status.read',
+      summary: 'List status checks, newest first',
+      querystring: ListStatusChecksQuery,
+      page: StatusCheckPage,
     },
-    async (request) => status.listStatusChecks(ctx, actorOf(request), request.query),
+    status.listStatusChecks,
   );
 
   app.post(
