@@ -116,6 +116,19 @@ export function stale(thing: string): AppError {
   return new AppError('precondition_failed', `The ${thing} changed since you read it`);
 }
 
+/**
+ * The result of a write guarded by the version read before (`WHERE version = ...`): none means a
+ * parallel change won, and the caller gets `stale(thing)` (412) instead of a silent overwrite.
+ */
+export async function unlessStale<T>(
+  thing: string,
+  write: Promise<T | null | undefined>,
+): Promise<T> {
+  const result = await write;
+  if (!result) throw stale(thing);
+  return result;
+}
+
 /** 403 for an action the caller may not take; by default the permission table's wording. */
 export function forbidden(detail = 'Your role does not allow this action'): AppError {
   return new AppError('forbidden', detail);

@@ -1,4 +1,5 @@
 import { AppError, fieldError } from './errors.js';
+import { isUuid } from './ids.js';
 
 /**
  * Opaque keyset cursors: base64url JSON of the last row's sort key. Clients must not build them;
@@ -35,6 +36,20 @@ export function decodeCursor<K extends string>(
 
 function invalidCursor(): AppError {
   return fieldError('query.cursor', 'invalid cursor', 'The cursor is not valid for this list');
+}
+
+/**
+ * One page of a list keyed by id alone, newest first (UUIDv7 ids sort by creation time): decodes
+ * the cursor (a bad one is a 400), reads with `read(beforeId, limit)` (limit+1 rows) and splits.
+ * The lists of prescriptions, prompts, documents, visit notes and status checks page this way.
+ */
+export async function pageById<T extends { id: string }>(
+  query: { limit?: number; cursor?: string },
+  read: (beforeId: string | undefined, limit: number) => Promise<T[]>,
+) {
+  const limit = query.limit ?? 20;
+  const before = decodeCursor(query.cursor, ['id'], { id: isUuid });
+  return toPage(await read(before?.id, limit), limit, (row) => ({ id: row.id }));
 }
 
 /** Fetch limit+1 rows, then split: the extra row only proves a next page exists. */

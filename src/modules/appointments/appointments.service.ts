@@ -2,7 +2,14 @@ import type { AppContext } from '../../context.js';
 import type { AppointmentRow, AppointmentStatus } from '../../db/schema/appointments.js';
 import { requirePermission } from '../../lib/access.js';
 import { sqlState } from '../../lib/db-errors.js';
-import { AppError, fieldError, forbidden, mustExist, notFound, stale } from '../../lib/errors.js';
+import {
+  AppError,
+  fieldError,
+  forbidden,
+  mustExist,
+  notFound,
+  unlessStale,
+} from '../../lib/errors.js';
 import { checkIfMatch } from '../../lib/etag.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
@@ -220,25 +227,23 @@ export async function updateAppointment(
     auditedChange(
       ctx,
       whoOf(actor),
-      async (tx) => {
-        const updated = await repo.updateAppointment(
-          tx,
-          id,
-          {
-            doctorId,
-            startsAt,
-            endsAt,
-            durationMinutes: duration,
-            ...(input.reason === undefined ? {} : { reason: input.reason }),
-            ...(input.notes === undefined ? {} : { notes: input.notes }),
-          },
-          { fromStatuses: reschedulable, version: current.version },
-        );
-        if (!updated) {
-          throw stale('appointment');
-        }
-        return updated;
-      },
+      (tx) =>
+        unlessStale(
+          'appointment',
+          repo.updateAppointment(
+            tx,
+            id,
+            {
+              doctorId,
+              startsAt,
+              endsAt,
+              durationMinutes: duration,
+              ...(input.reason === undefined ? {} : { reason: input.reason }),
+              ...(input.notes === undefined ? {} : { notes: input.notes }),
+            },
+            { fromStatuses: reschedulable, version: current.version },
+          ),
+        ),
       (updated) =>
         appointmentEvent('appointment.update', updated, {
           fields: Object.keys(input).sort().join(','),

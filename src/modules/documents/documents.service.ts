@@ -10,10 +10,9 @@ import {
   type DocumentRow,
 } from '../../db/schema/documents.js';
 import { requirePermission } from '../../lib/access.js';
-import { AppError, forbidden, notFound, stale } from '../../lib/errors.js';
+import { AppError, forbidden, notFound, unlessStale } from '../../lib/errors.js';
 import { checkIfMatch } from '../../lib/etag.js';
-import { isUuid } from '../../lib/ids.js';
-import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { pageById } from '../../lib/pagination.js';
 import { can, type Principal } from '../../lib/permissions.js';
 import type { AuditAction } from '../audit/audit.actions.js';
 import {
@@ -78,19 +77,11 @@ export async function listPatientDocuments(
   const readable = readableCategories(actor);
   const categories =
     query.category === undefined ? readable : readable.filter((c) => c === query.category);
-  const limit = query.limit ?? 20;
-  const before = decodeCursor(query.cursor, ['id'], { id: isUuid });
-  const rows =
+  const page = await pageById(query, async (beforeId, limit) =>
     categories.length === 0
       ? []
-      : await repo.listDocuments(ctx.db, {
-          patientId,
-          categories,
-          q: query.q,
-          beforeId: before?.id,
-          limit,
-        });
-  const page = toPage(rows, limit, (row) => ({ id: row.id }));
+      : repo.listDocuments(ctx.db, { patientId, categories, q: query.q, beforeId, limit }),
+  );
   await recordAudit(ctx.db, whoOf(actor), {
     action: 'document.list',
     resourceType: 'document',
@@ -113,11 +104,7 @@ export async function deleteDocument(
   await auditedChange(
     ctx,
     whoOf(actor),
-    async (tx) => {
-      const row = await repo.softDeleteDocument(tx, id, current.version, actor.userId);
-      if (!row) throw stale('document');
-      return row;
-    },
+    (tx) => unlessStale('document', repo.softDeleteDocument(tx, id, current.version, actor.userId)),
     (row) => documentEvent('document.delete', row),
   );
 }

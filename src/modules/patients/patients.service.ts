@@ -4,7 +4,7 @@ import type { AuditEvent } from '../audit/audit.service.js';
 import type { NewPatientRow, PatientRow } from '../../db/schema/patients.js';
 import { requirePermission } from '../../lib/access.js';
 import { isUniqueViolation } from '../../lib/db-errors.js';
-import { AppError, fieldError, notFound, stale } from '../../lib/errors.js';
+import { AppError, fieldError, notFound, unlessStale } from '../../lib/errors.js';
 import { checkIfMatch } from '../../lib/etag.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
@@ -195,13 +195,7 @@ export async function updatePatient(
     const row = await auditedChange(
       ctx,
       whoOf(actor),
-      async (tx) => {
-        const updated = await repo.updatePatient(tx, id, columns, current.version);
-        if (!updated) {
-          throw stale('patient');
-        }
-        return updated;
-      },
+      (tx) => unlessStale('patient', repo.updatePatient(tx, id, columns, current.version)),
       // Which fields changed, never their values.
       () => patientEvent('patient.update', id, { fields: Object.keys(input).sort().join(',') }),
     );
@@ -226,8 +220,10 @@ export async function deletePatient(
     ctx,
     whoOf(actor),
     async (tx) => {
-      const row = await repo.updatePatient(tx, id, { deletedAt: ctx.clock.now() }, current.version);
-      if (!row) throw stale('patient');
+      await unlessStale(
+        'patient',
+        repo.updatePatient(tx, id, { deletedAt: ctx.clock.now() }, current.version),
+      );
     },
     () => patientEvent('patient.delete', id),
   );

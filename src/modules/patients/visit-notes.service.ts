@@ -1,7 +1,7 @@
 import type { AppContext } from '../../context.js';
 import { requirePermission } from '../../lib/access.js';
-import { isUuid, newId } from '../../lib/ids.js';
-import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { newId } from '../../lib/ids.js';
+import { pageById } from '../../lib/pagination.js';
 import type { Principal } from '../../lib/permissions.js';
 import { auditedChange, recordAudit, whoOf } from '../audit/audit.service.js';
 import { toNoteDto } from './patients.mapper.js';
@@ -47,10 +47,9 @@ export async function listNotes(
 ) {
   requirePermission(actor, 'visit_notes.manage');
   await loadPatient(ctx, patientId);
-  const limit = query.limit ?? 20;
-  const before = decodeCursor(query.cursor, ['id'], { id: isUuid });
-  const rows = await repo.listNotes(ctx.db, patientId, before?.id, limit);
-  const page = toPage(rows, limit, (row) => ({ id: row.id }));
+  const page = await pageById(query, (beforeId, limit) =>
+    repo.listNotes(ctx.db, patientId, beforeId, limit),
+  );
   await recordAudit(ctx.db, whoOf(actor), {
     action: 'visit_note.list',
     resourceType: 'visit_note',

@@ -1,10 +1,10 @@
 import type { AppContext } from '../../context.js';
 import type { PrescriptionRow } from '../../db/schema/prescriptions.js';
 import { requirePermission } from '../../lib/access.js';
-import { AppError, forbidden, mustExist, notFound, stale } from '../../lib/errors.js';
+import { AppError, forbidden, mustExist, notFound, unlessStale } from '../../lib/errors.js';
 import { checkIfMatch } from '../../lib/etag.js';
-import { isUuid, newId } from '../../lib/ids.js';
-import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { newId } from '../../lib/ids.js';
+import { pageById } from '../../lib/pagination.js';
 import type { Principal } from '../../lib/permissions.js';
 import { loadAppointment } from '../appointments/appointments.service.js';
 import type { AuditAction } from '../audit/audit.actions.js';
@@ -170,13 +170,8 @@ export async function updatePrescription(
   const row = await auditedChange(
     ctx,
     whoOf(actor),
-    async (tx) => {
-      const updated = await repo.updateActivePrescription(tx, id, changes, current.version);
-      if (!updated) {
-        throw stale('prescription');
-      }
-      return updated;
-    },
+    (tx) =>
+      unlessStale('prescription', repo.updateActivePrescription(tx, id, changes, current.version)),
     (updated) =>
       prescriptionEvent('prescription.update', updated, {
         fields: Object.keys(input).sort().join(','),
@@ -215,16 +210,15 @@ export async function listPrescriptions(
   query: ListPrescriptionsQueryInput,
 ) {
   requirePermission(actor, 'prescriptions.read');
-  const limit = query.limit ?? 20;
-  const before = decodeCursor(query.cursor, ['id'], { id: isUuid });
-  const rows = await repo.listPrescriptions(ctx.db, {
-    patientId: query.patient_id,
-    prescriberId: query.prescriber_id,
-    status: query.status,
-    beforeId: before?.id,
-    limit,
-  });
-  const page = toPage(rows, limit, (row) => ({ id: row.id }));
+  const page = await pageById(query, (beforeId, limit) =>
+    repo.listPrescriptions(ctx.db, {
+      patientId: query.patient_id,
+      prescriberId: query.prescriber_id,
+      status: query.status,
+      beforeId,
+      limit,
+    }),
+  );
   await recordAudit(ctx.db, whoOf(actor), {
     action: 'prescription.list',
     resourceType: 'prescription',

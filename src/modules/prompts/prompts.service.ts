@@ -2,10 +2,10 @@ import type { AppContext } from '../../context.js';
 import type { Tx } from '../../db/client.js';
 import type { PromptRow } from '../../db/schema/prompts.js';
 import { requirePermission } from '../../lib/access.js';
-import { AppError, fieldError, forbidden, notFound, stale } from '../../lib/errors.js';
+import { AppError, fieldError, forbidden, notFound, unlessStale } from '../../lib/errors.js';
 import { checkIfMatch } from '../../lib/etag.js';
-import { isUuid, newId } from '../../lib/ids.js';
-import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { newId } from '../../lib/ids.js';
+import { pageById } from '../../lib/pagination.js';
 import { can, type Principal } from '../../lib/permissions.js';
 import { schedulePromptGeneration } from './prompt-generation.js';
 import * as repo from './prompts.repository.js';
@@ -163,7 +163,7 @@ export async function updatePrompt(
   requireVisibleText(input.content);
   const current = await loadOwn(ctx, actor, id);
   checkIfMatch(ifMatch, current.version);
-  const row = await repo.updatePrompt(ctx.db, id, current.version, {
+  const update = repo.updatePrompt(ctx.db, id, current.version, {
     content: input.content,
     response: null,
     status: 'pending',
@@ -174,7 +174,7 @@ export async function updatePrompt(
     error: null,
     redactions: null,
   });
-  if (!row) throw stale('prompt');
+  const row = await unlessStale('prompt', update);
   schedulePromptGeneration(ctx, row);
   return toPromptDto(row);
 }
@@ -192,9 +192,7 @@ export async function deletePrompt(
   requirePermission(actor, 'prompts.own');
   const current = await loadOwn(ctx, actor, id);
   checkIfMatch(ifMatch, current.version);
-  if (!(await repo.deletePrompt(ctx.db, id, current.version))) {
-    throw stale('prompt');
-  }
+  await unlessStale('prompt', repo.deletePrompt(ctx.db, id, current.version));
 }
 
 /**
@@ -217,10 +215,9 @@ export async function listPrompts(
   const everyone = query.all === true;
   const userId = everyone ? undefined : (query.user_id ?? actor.userId);
   if (everyone || userId !== actor.userId) requirePermission(actor, 'prompts.read_all');
-  const limit = query.limit ?? 20;
-  const before = decodeCursor(query.cursor, ['id'], { id: isUuid });
-  const rows = await repo.listPrompts(ctx.db, { userId, beforeId: before?.id, limit });
-  const page = toPage(rows, limit, (row) => ({ id: row.id }));
+  const page = await pageById(query, (beforeId, limit) =>
+    repo.listPrompts(ctx.db, { userId, beforeId, limit }),
+  );
   return {
     items: page.items.map(toPromptDto),
     next_cursor: page.next_cursor,

@@ -1,8 +1,8 @@
 import type { AppContext } from '../../context.js';
 import type { StatusCheckRow } from '../../db/schema/status.js';
 import { requirePermission } from '../../lib/access.js';
-import { isUuid, newId } from '../../lib/ids.js';
-import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { newId } from '../../lib/ids.js';
+import { pageById } from '../../lib/pagination.js';
 import type { Principal } from '../../lib/permissions.js';
 import * as repo from './status.repository.js';
 import type {
@@ -37,9 +37,8 @@ export async function listStatusChecks(
   query: ListStatusChecksQueryInput,
 ) {
   requirePermission(actor, 'status.read');
-  const limit = query.limit ?? 20;
-  const before = decodeCursor(query.cursor, ['id'], { id: isUuid });
-  const rows = await repo.listStatusChecks(ctx.db, { beforeId: before?.id, limit });
-  const page = toPage(rows, limit, (row) => ({ id: row.id }));
+  const page = await pageById(query, (beforeId, limit) =>
+    repo.listStatusChecks(ctx.db, { beforeId, limit }),
+  );
   return { items: page.items.map(toStatusCheckDto), next_cursor: page.next_cursor };
 }
