@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { buildApp, type BuildOptions } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 import type { Role } from '../src/db/schema/users.js';
@@ -117,6 +118,35 @@ export async function createUser(app: FastifyInstance, role: Role = 'user'): Pro
     accessToken: tokens.access_token,
     refreshToken: tokens.refresh_token,
   };
+}
+
+/** One account per role given, in that order (made in parallel): `[admin, nurse] = await ...`. */
+export async function createUsers<const R extends readonly Role[]>(
+  app: FastifyInstance,
+  ...roles: R
+): Promise<{ [K in keyof R]: TestUser }> {
+  return (await Promise.all(roles.map((role) => createUser(app, role)))) as {
+    [K in keyof R]: TestUser;
+  };
+}
+
+/**
+ * Registers a test file's hooks, which most files wrote out the same way: an app on its own
+ * database before the tests (then `setUp`, which keeps it in the file's `t` and makes the file's
+ * users), closed after them.
+ */
+export function useTestApp(
+  setUp: (t: TestApp) => Promise<void>,
+  env: Record<string, string> = {},
+): void {
+  let t: TestApp | undefined;
+  beforeAll(async () => {
+    t = await buildTestApp(env);
+    await setUp(t);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
 }
 
 export interface TokenPairBody {

@@ -3,17 +3,18 @@
  * app and users (live bindings below), and uses the helpers to book and move appointments.
  */
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import type { Static } from 'typebox';
 import {
   api,
-  buildTestApp,
   createUser,
   problemOf,
   unique,
   type PageBody,
   type TestApp,
   type TestUser,
+  createUsers,
+  useTestApp,
 } from '../../../test/helpers.js';
 import type { AppointmentDto, AvailabilitySchema, StatusSchema } from './appointments.schemas.js';
 
@@ -27,16 +28,14 @@ export let receptionist: TestUser;
  * nurse and a receptionist.
  */
 export function useAppointmentsApp(): void {
-  beforeAll(async () => {
-    // Every weekday is a workday so availability can be asked for any date.
-    t = await buildTestApp({ WORKDAYS: '1-7' });
-    admin = await createUser(t.app, 'admin');
-    nurse = await createUser(t.app, 'nurse');
-    receptionist = await createUser(t.app, 'receptionist');
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  // Every weekday is a workday so availability can be asked for any date.
+  useTestApp(
+    async (app) => {
+      t = app;
+      [admin, nurse, receptionist] = await createUsers(t.app, 'admin', 'nurse', 'receptionist');
+    },
+    { WORKDAYS: '1-7' },
+  );
 }
 
 export type Status = Static<typeof StatusSchema>;

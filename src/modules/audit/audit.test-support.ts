@@ -1,12 +1,12 @@
 import { and, asc, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import {
   bearer,
-  buildTestApp,
-  createUser,
   unique,
   type TestApp,
   type TestUser,
+  createUsers,
+  useTestApp,
 } from '../../../test/helpers.js';
 import { auditLog, type AuditRow } from '../../db/schema/audit.js';
 
@@ -23,18 +23,10 @@ export let receptionist: TestUser;
  * receptionist.
  */
 export function useAuditApp(): void {
-  beforeAll(async () => {
-    t = await buildTestApp();
-    [admin, doctor, otherDoctor, nurse, receptionist] = await Promise.all([
-      createUser(t.app, 'admin'),
-      createUser(t.app, 'doctor'),
-      createUser(t.app, 'doctor'),
-      createUser(t.app, 'nurse'),
-      createUser(t.app, 'receptionist'),
-    ]);
-  });
-  afterAll(async () => {
-    await t.close();
+  useTestApp(async (app) => {
+    t = app;
+    const roles = ['admin', 'doctor', 'doctor', 'nurse', 'receptionist'] as const;
+    [admin, doctor, otherDoctor, nurse, receptionist] = await createUsers(t.app, ...roles);
   });
 }
 

@@ -3,16 +3,16 @@
  * app and users (live bindings below), and uses the helpers to make patients and prescriptions.
  */
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import {
   api,
-  buildTestApp,
-  createUser,
   problemOf,
   unique,
   type PageBody,
   type TestApp,
   type TestUser,
+  createUsers,
+  useTestApp,
 } from '../../../test/helpers.js';
 import type { PrescriptionDto } from './prescriptions.schemas.js';
 
@@ -27,20 +27,13 @@ export let guest: TestUser;
 
 /** Registers the file's hooks: an app on its own database, users of every role (two doctors). */
 export function usePrescriptionsApp(): void {
-  beforeAll(async () => {
-    t = await buildTestApp();
-    [admin, doctor, otherDoctor, nurse, receptionist, plainUser, guest] = await Promise.all([
-      createUser(t.app, 'admin'),
-      createUser(t.app, 'doctor'),
-      createUser(t.app, 'doctor'),
-      createUser(t.app, 'nurse'),
-      createUser(t.app, 'receptionist'),
-      createUser(t.app, 'user'),
-      createUser(t.app, 'guest'),
-    ]);
-  });
-  afterAll(async () => {
-    await t.close();
+  useTestApp(async (app) => {
+    t = app;
+    const roles = ['admin', 'doctor', 'doctor', 'nurse', 'receptionist', 'user', 'guest'] as const;
+    [admin, doctor, otherDoctor, nurse, receptionist, plainUser, guest] = await createUsers(
+      t.app,
+      ...roles,
+    );
   });
 }
 

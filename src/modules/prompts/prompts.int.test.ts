@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   api,
   buildTestApp,
@@ -8,6 +8,8 @@ import {
   type PageBody,
   type TestApp,
   type TestUser,
+  createUsers,
+  useTestApp,
 } from '../../../test/helpers.js';
 import type { PromptDto } from './prompts.schemas.js';
 
@@ -18,18 +20,16 @@ let nurse: TestUser;
 let plainUser: TestUser;
 let guest: TestUser;
 
-beforeAll(async () => {
-  t = await buildTestApp();
-  [admin, doctor, nurse, plainUser, guest] = await Promise.all([
-    createUser(t.app, 'admin'),
-    createUser(t.app, 'doctor'),
-    createUser(t.app, 'nurse'),
-    createUser(t.app, 'user'),
-    createUser(t.app, 'guest'),
-  ]);
-});
-afterAll(async () => {
-  await t.close();
+useTestApp(async (app) => {
+  t = app;
+  [admin, doctor, nurse, plainUser, guest] = await createUsers(
+    t.app,
+    'admin',
+    'doctor',
+    'nurse',
+    'user',
+    'guest',
+  );
 });
 
 async function newPrompt(user: TestUser, content = 'Summarise the ACE inhibitor guidance.') {

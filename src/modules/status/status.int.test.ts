@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   bearer,
-  buildTestApp,
-  createUser,
   problemOf,
   unique,
   type TestApp,
   type TestUser,
+  createUsers,
+  useTestApp,
 } from '../../../test/helpers.js';
 
 let t: TestApp;
@@ -14,16 +14,9 @@ let admin: TestUser;
 let plainUser: TestUser;
 let guest: TestUser;
 
-beforeAll(async () => {
-  t = await buildTestApp();
-  [admin, plainUser, guest] = await Promise.all([
-    createUser(t.app, 'admin'),
-    createUser(t.app, 'user'),
-    createUser(t.app, 'guest'),
-  ]);
-});
-afterAll(async () => {
-  await t.close();
+useTestApp(async (app) => {
+  t = app;
+  [admin, plainUser, guest] = await createUsers(t.app, 'admin', 'user', 'guest');
 });
 
 interface StatusCheckBody {
