@@ -23,7 +23,8 @@ afterAll(removeTempDirs);
  * to the source database; restored, they are due at once (tx_id 0) and seal into a chain that
  * verifies, in their seq order after every row that was already sealed.
  */
-it('unsealed audit rows of a backup are sealed after restore', async () => {
+// Two fresh databases (one on disk) and an app: heavier than most tests, so a longer limit.
+it('unsealed audit rows of a backup are sealed after restore', { timeout: 120_000 }, async () => {
   const source = await newPlace('pglite', true);
   const file = join(await tempDir(), 'unsealed.medcore.gz');
   const app = await appOn(source);
