@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { bearer, createUser, problemOf, unique } from '../../../test/helpers.js';
 import { auditLog } from '../../db/schema/audit.js';
 import { patients } from '../../db/schema/patients.js';
-import { sealPending } from './audit.sealer.js';
 import {
   t,
   admin,
@@ -14,6 +13,7 @@ import {
   newPatient,
   rowsFor,
   only,
+  sealAll,
 } from './audit.test-support.js';
 
 /**
@@ -35,7 +35,7 @@ describe('audit rows for patient data', () => {
     });
     expect(res.statusCode).toBe(200);
     // Written at once; linked into the hash chain by the sealer, here without waiting for it.
-    await sealPending(t.app.ctx.db);
+    await sealAll(t.app.ctx.db);
     const row = only(await rowsFor({ patientId: patient.id, action: 'patient.read' }));
     expect(row).toMatchObject({
       actorId: nurse.id,

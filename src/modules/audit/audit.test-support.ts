@@ -8,7 +8,10 @@ import {
   createUsers,
   useTestApp,
 } from '../../../test/helpers.js';
+import type { DbOrTx } from '../../db/client.js';
 import { auditLog, type AuditRow } from '../../db/schema/audit.js';
+import { countUnsealed } from './audit.repository.js';
+import { sealPending } from './audit.sealer.js';
 
 /** What audit.rows.int.test.ts and audit.queries.int.test.ts share. */
 export let t: TestApp;
@@ -58,4 +61,20 @@ export async function rowsFor(filter: { patientId?: string; actorId?: string; ac
 export function only(rows: AuditRow[]): AuditRow {
   expect(rows).toHaveLength(1);
   return rows[0] as AuditRow;
+}
+
+/**
+ * Seals until nothing waits. One sealPending call may seal nothing: the app's own sealer can hold
+ * the try-lock at that moment, and on a shared PostgreSQL server another database's open
+ * transaction holds the sealing horizon back for a while (transaction ids are cluster-wide).
+ */
+export async function sealAll(db: DbOrTx, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await sealPending(db);
+    const waiting = await countUnsealed(db);
+    if (waiting === 0) return;
+    if (Date.now() > deadline) throw new Error(`${waiting} audit rows still unsealed`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
