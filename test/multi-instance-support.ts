@@ -220,12 +220,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     };
     const a = await spawnInstance('a');
     const b = await spawnInstance('b');
-    await Promise.all([waitReady(a, 30_000), waitReady(b, 30_000)]);
+    // Generous: CI runs other test files beside this one on two cores.
+    await Promise.all([waitReady(a, 60_000), waitReady(b, 60_000)]);
 
+    // A directory of its own: nginx's workers (`nobody` under root) cannot enter `work` (0700).
+    const nginxDir = await mkdtemp(join(tmpdir(), 'medcore-nginx-'));
+    cleanups.push(() => rm(nginxDir, { recursive: true, force: true }));
     const proxy = await startNginx(nginx, {
       port: await freePort(),
       upstreams: [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`],
-      prefix: join(work, 'nginx'),
+      prefix: nginxDir,
     });
     // Not SIGKILL: nginx's workers would outlive their master. SIGTERM stops them all.
     cleanups.push(proxy.stop);

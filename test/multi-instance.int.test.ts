@@ -228,6 +228,14 @@ describe.skipIf(unavailable !== undefined)(
       expect((booked.body as { items: unknown[] }).items).toHaveLength(1);
     });
 
+    it('nginx passes a large answer through intact (buffered to its temporary files)', async () => {
+      const direct = await (await fetch(`${cluster.a.url}/openapi.json`)).text();
+      const proxied = await fetch(`${cluster.lb}/openapi.json`);
+      expect(proxied.status).toBe(200);
+      expect(direct.length).toBeGreaterThan(100_000);
+      expect(await proxied.text()).toBe(direct);
+    });
+
     it('kill -9 of B under a load through nginx: A takes over, no acknowledged write is lost', async () => {
       const WRITERS = 6;
       const READERS = 2;
