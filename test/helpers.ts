@@ -15,7 +15,7 @@ import { createAccount } from '../src/modules/users/users.service.js';
  */
 export const testSecret = 'test-secret-that-is-long-enough-0123456789';
 
-async function createPgDatabase(
+export async function createPgDatabase(
   baseUrl: string,
 ): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `medcore_t_${randomBytes(6).toString('hex')}`;
