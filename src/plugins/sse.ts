@@ -62,6 +62,10 @@ export function openEventStream(
   };
   const write = (chunk: string) => {
     if (closed) return;
+    if (raw.destroyed || raw.writableEnded) {
+      finish();
+      return;
+    }
     raw.write(chunk);
     lastWrite = performance.now();
     if (raw.writableLength > maxBuffered) {
@@ -78,6 +82,8 @@ export function openEventStream(
   );
   heartbeat.unref();
   raw.on('close', finish);
+  // A write racing a lost connection must not become an unhandled 'error' (a crash).
+  raw.on('error', finish);
   request.raw.on('close', () => {
     if (raw.writableFinished || request.raw.destroyed) finish();
   });

@@ -100,8 +100,14 @@ export const appointmentEventsRoutes: FastifyPluginAsyncTypebox<{
           {
             topicPrefix: 'appointment.',
             send: (event) => {
-              const view = appointmentForCaller(actor, event.payload as AppointmentDto);
-              stream.send(event.id, event.topic, JSON.stringify(view));
+              try {
+                const view = appointmentForCaller(actor, event.payload as AppointmentDto);
+                stream.send(event.id, event.topic, JSON.stringify(view));
+              } catch (error) {
+                // Never one subscriber's failure in the shared feed: this stream ends instead.
+                request.log.warn({ err: error, event_id: event.id }, 'event stream failed');
+                stream.close(RECONNECT_MS);
+              }
             },
           },
           afterId,
