@@ -71,7 +71,8 @@ export function createOutboxDispatcher(options: DispatcherOptions): OutboxDispat
   const wants = (consumer: OutboxConsumer, topic: string) =>
     consumer.topics === undefined || consumer.topics.some((prefix) => topic.startsWith(prefix));
 
-  const deliver = async (event: repo.ClaimedEvent, token: string) => {
+  /** Runs the consumers of one event; returns who has it when all succeeded, else null. */
+  const deliver = async (event: repo.ClaimedEvent, token: string): Promise<string[] | null> => {
     const done = new Set(event.doneConsumers);
     let failure: unknown;
     for (const consumer of consumers) {
@@ -87,31 +88,36 @@ export function createOutboxDispatcher(options: DispatcherOptions): OutboxDispat
         );
       }
     }
-    if (failure === undefined) {
-      await repo.markDispatched(db, event.seq, token, [...done]);
-    } else {
-      const delay = retryDelayMs(event.attempts, retryBaseMs, retryMaxMs);
-      const message = failure instanceof Error ? failure.message : 'the consumer failed';
-      await repo.scheduleRetry(db, event.seq, token, [...done], delay, message.slice(0, 500));
-    }
+    if (failure === undefined) return [...done];
+    const delay = retryDelayMs(event.attempts, retryBaseMs, retryMaxMs);
+    const message = failure instanceof Error ? failure.message : 'the consumer failed';
+    await repo.scheduleRetry(db, event.seq, token, [...done], delay, message.slice(0, 500));
+    return null;
   };
 
-  /** One pass; true when there is (or may soon be) more to do than it did. */
-  const pass = async (): Promise<boolean> => {
+  /** One pass: whether there is (or may soon be) more to do, and whether it did anything. */
+  const pass = async (): Promise<{ more: boolean; progressed: boolean }> => {
     const top = await db.transaction((tx) => repo.sequenceBatch(tx, SEQUENCE_BATCH));
     if (top > 0) options.onSequenced(top);
     let more = top === -1 || (top >= 0 && (await repo.hasUnsequenced(db)));
     const token = randomUUID();
     const claimed = await repo.claimBatch(db, token, batch, leaseMs);
-    for (const event of claimed) await deliver(event, token);
+    const delivered: { seq: number; done: string[] }[] = [];
+    for (const event of claimed) {
+      const done = await deliver(event, token);
+      if (done !== null) delivered.push({ seq: event.seq, done });
+    }
+    // One statement for the batch; a crash before it only means the batch runs again.
+    await repo.markDispatched(db, token, delivered);
     if (claimed.length === batch) more = true;
-    return more;
+    return { more, progressed: top > 0 || claimed.length > 0 };
   };
 
   const tick = async () => {
     let more = false;
+    let progressed = false;
     try {
-      more = await pass();
+      ({ more, progressed } = await pass());
     } catch (error) {
       // Events stay in the table and a later pass takes them; nothing is lost.
       if (performance.now() - lastFailureLog > FAILURE_LOG_INTERVAL_MS) {
@@ -119,9 +125,12 @@ export function createOutboxDispatcher(options: DispatcherOptions): OutboxDispat
         log.warn({ err: error }, 'outbox dispatch failed; retrying');
       }
     }
-    // Waiting for an older transaction to end (or for the other sequencer): 5, 10, 20 ms ...
-    // up to the poll interval, so a long transaction elsewhere does not make this spin.
-    soonMs = more ? Math.min(options.pollMs, soonMs === 0 ? 5 : soonMs * 2) : 0;
+    // More to do: again at once while passes make progress (a steady load); while they wait
+    // for an older transaction to end (or for the other sequencer), after 5, 10, 20 ms ... up
+    // to the poll interval, so a long transaction elsewhere does not make this spin.
+    if (!more) soonMs = 0;
+    else if (progressed) soonMs = 1;
+    else soonMs = Math.min(options.pollMs, soonMs <= 1 ? 5 : soonMs * 2);
   };
 
   const schedule = (delayMs: number) => {

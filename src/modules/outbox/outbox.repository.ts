@@ -139,18 +139,20 @@ export async function claimBatch(
   return rows.map(toEvent).sort((a, b) => a.id - b.id);
 }
 
-/** Every consumer has the event: it is done. Only the holder of the claim may say so. */
+/** Every consumer has these events: they are done. Only the holder of the claim may say so. */
 export async function markDispatched(
   db: DbOrTx,
-  seq: number,
   token: string,
-  done: string[],
+  events: { seq: number; done: string[] }[],
 ): Promise<void> {
+  if (events.length === 0) return;
   await db.execute(sql`
-    update outbox_events
-       set dispatched_at = now(), done_consumers = ${consumerArray(done)}, claim_token = null,
-           last_error = null
-     where seq = ${seq} and claim_token = ${token}::uuid`);
+    update outbox_events o
+       set dispatched_at = now(),
+           done_consumers = array(select jsonb_array_elements_text(x.done)),
+           claim_token = null, last_error = null
+      from jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as x(seq bigint, done jsonb)
+     where o.seq = x.seq and o.claim_token = ${token}::uuid`);
 }
 
 /** Some consumer failed: remember who already has it, and try the rest again after `delayMs`. */
