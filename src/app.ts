@@ -10,6 +10,7 @@ import { loggerOptions } from './logger.js';
 import { ProblemSchema } from './lib/schema.js';
 import { createMailer } from './infra/mailer.js';
 import { createRedis } from './infra/redis.js';
+import { createSignalBus, type SignalBus } from './infra/signals.js';
 import { createVirusScanner } from './infra/scan/clamav.js';
 import { resolveJwtSecret, resolveMfaKey } from './infra/secret.js';
 import { SessionCache } from './infra/session-cache.js';
@@ -25,6 +26,7 @@ import { authenticate } from './modules/auth/sessions/authenticate.js';
 import { authModule } from './modules/auth/index.js';
 import { documentsModule } from './modules/documents/index.js';
 import { healthModule, type Lifecycle } from './modules/health/index.js';
+import { createOutbox, type Outbox } from './modules/outbox/index.js';
 import { patientSummaryPdf } from './modules/patient-summary/index.js';
 import { patientsModule } from './modules/patients/index.js';
 import { prescriptionsModule } from './modules/prescriptions/index.js';
@@ -95,9 +97,14 @@ export async function buildApp(
   );
   let redis: Redis | undefined;
   let storage: DocumentStorage | undefined;
+  let bus: SignalBus | undefined;
+  let outbox: Outbox | undefined;
   const background = createBackgroundTasks();
   const mailer = createMailer(config);
   app.addHook('onClose', async () => {
+    // The dispatcher finishes its pass while the database is still open.
+    await outbox?.stop();
+    await bus?.close();
     // Background work (reset emails) may still need the database and the mailer; it gets a
     // few seconds, inside the 10 s shutdown budget.
     await background.drain(5_000);
@@ -110,6 +117,25 @@ export async function buildApp(
     if (config.migrateOnStart) await database.migrate();
     redis = config.redisUrl === undefined ? undefined : await createRedis(config.redisUrl);
     storage = await createStorage(config);
+    // The fan-out of outbox hints between instances (infra/signals.ts).
+    bus = await createSignalBus(
+      redis !== undefined
+        ? { kind: 'redis', redis, channel: 'medcore:outbox' }
+        : database.kind === 'postgres' && config.databaseUrl !== undefined
+          ? {
+              kind: 'postgres',
+              url: config.databaseUrl,
+              channel: 'medcore_outbox',
+              connectMs: config.dbConnectTimeoutMs,
+            }
+          : { kind: 'memory' },
+    );
+    outbox = createOutbox({
+      db: database.db,
+      bus,
+      pollMs: config.jobsPollIntervalMs,
+      log: app.log.child({ module: 'outbox' }),
+    });
     const secret = resolveJwtSecret(config, (message) => {
       app.log.warn(message);
     });
@@ -119,6 +145,7 @@ export async function buildApp(
       app.log.warn('SMTP_URL is not set: password-reset emails are written to DATA_DIR/outbox');
     }
     const deps: Omit<AppContext, 'credentials'> = {
+      outbox,
       config,
       db: database.db,
       clock: options.clock ?? systemClock,
@@ -178,6 +205,12 @@ export async function buildApp(
       },
       { prefix: '/api/v1' },
     );
+    // Consumers are registered by now: dispatching starts with the app, never before.
+    const started = outbox;
+    app.addHook('onReady', async () => {
+      started.start();
+      await Promise.resolve();
+    });
     await app.ready();
     // A Fastify instance is thenable (it resolves to itself once ready), which this rule flags.
     // eslint-disable-next-line @typescript-eslint/return-await

@@ -40,6 +40,8 @@ describe('loadConfig defaults', () => {
       refreshReuseGraceS: 10,
       authCacheMs: 500,
       auditSealIntervalMs: 200,
+      jobsPollIntervalMs: 1_000,
+      sseHeartbeatMs: 15_000,
       registrationMode: 'open',
       corsOrigins: [],
       docsEnabled: true,
@@ -217,6 +219,9 @@ describe('loadConfig rejects bad values with a ConfigError naming the key', () =
     ['RATE_LIMIT_PER_MIN', { RATE_LIMIT_PER_MIN: '0' }],
     ['AUTH_CACHE_MS', { AUTH_CACHE_MS: '901' }],
     ['AUDIT_SEAL_INTERVAL_MS', { AUDIT_SEAL_INTERVAL_MS: '5' }],
+    ['JOBS_POLL_INTERVAL_MS', { JOBS_POLL_INTERVAL_MS: '9' }],
+    ['JOBS_POLL_INTERVAL_MS', { JOBS_POLL_INTERVAL_MS: '60001' }],
+    ['SSE_HEARTBEAT_MS', { SSE_HEARTBEAT_MS: '99' }],
     ['SMTP_URL', { SMTP_URL: 'http://mail.example.test' }],
     ['PUBLIC_URL', { PUBLIC_URL: 'ftp://clinic.example.test' }],
     [

@@ -208,6 +208,10 @@ export function loadConfig(env: Env = process.env) {
     // How often committed audit rows are sealed into the hash chain; the sealing lag is about
     // one interval.
     auditSealIntervalMs: int(env, 'AUDIT_SEAL_INTERVAL_MS', 200, 10, 60_000),
+    // How often each instance looks for outbox events (and due jobs) when no wake-up reached it.
+    jobsPollIntervalMs: int(env, 'JOBS_POLL_INTERVAL_MS', 1_000, 10, 60_000),
+    // Comment lines on an idle event stream, so proxies and clients keep it open.
+    sseHeartbeatMs: int(env, 'SSE_HEARTBEAT_MS', 15_000, 100, 300_000),
     registrationMode: oneOf(env, 'REGISTRATION_MODE', 'open', registrationModes),
     corsOrigins: Object.freeze(list(env, 'CORS_ORIGINS')),
     docsEnabled: bool(env, 'DOCS_ENABLED', true),

@@ -8,6 +8,7 @@ import type { SessionCache } from './infra/session-cache.js';
 import type { DocumentStorage } from './infra/storage/storage.js';
 import type { TokenSigner } from './infra/tokens.js';
 import type { SessionState } from './modules/auth/sessions/authenticate.js';
+import type { Outbox } from './modules/outbox/index.js';
 import type { AccountCredentials } from './modules/users/account-credentials.js';
 
 /**
@@ -37,6 +38,11 @@ export interface AppContext {
    * the users module reaches auth only through it, so the two never import each other.
    */
   readonly credentials: AccountCredentials;
+  /**
+   * The outbox of this instance: modules register event consumers with it (at registration),
+   * event streams read its live feed. Events themselves are written with `appendEvent`.
+   */
+  readonly outbox: Outbox;
 }
 
 /** Facts about the HTTP request that use cases record (sessions, later the audit trail). */

@@ -213,6 +213,13 @@ export const routeTable: Record<string, RouteCase> = {
   },
   'GET /api/v1/appointments': { access: 'appointments.read', allowedStatus: 200 },
   'GET /api/v1/appointments/export.csv': { access: 'appointments.read', allowedStatus: 200 },
+  // An event stream never ends, and inject cannot stream: a malformed Last-Event-ID gets a
+  // permitted caller past authentication and the permission check to the header validation.
+  'GET /api/v1/appointments/events': {
+    access: 'appointments.read',
+    allowedStatus: 400,
+    sample: () => ({ headers: { 'last-event-id': 'not-a-number' } }),
+  },
   'POST /api/v1/appointments': {
     access: 'appointments.write',
     allowedStatus: 201,

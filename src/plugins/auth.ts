@@ -10,6 +10,11 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal | null;
+    /**
+     * Authenticates the request's token again (session revoked, user deactivated, role no
+     * longer allowed?): long-lived responses such as event streams ask it periodically.
+     */
+    stillAuthenticated: (() => Promise<boolean>) | null;
   }
 }
 
@@ -41,6 +46,7 @@ export interface AuthPluginOptions {
  */
 export const authPlugin = fp(async (app: FastifyInstance, opts: AuthPluginOptions) => {
   app.decorateRequest('principal', null);
+  app.decorateRequest('stillAuthenticated', null);
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/api/') && route.config?.access === undefined) {
       throw new Error(`Route ${route.method.toString()} ${route.url} declares no access level`);
@@ -53,6 +59,11 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: AuthPluginOption
     const principal = token === undefined ? null : await opts.authenticate(token);
     if (!principal) throw new AppError('unauthorized', 'A valid bearer access token is required');
     request.principal = { ...principal, requestId: request.id, ip: request.ip };
+    const presented = token ?? '';
+    request.stillAuthenticated = async () => {
+      const now = await opts.authenticate(presented);
+      return now !== null && now.sessionId === principal.sessionId && can(now.role, access);
+    };
     if (!can(principal.role, access)) {
       // Refusals are security events: who tried what, kept in the audit trail.
       await opts.denied(

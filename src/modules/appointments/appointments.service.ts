@@ -1,4 +1,5 @@
 import type { AppContext } from '../../context.js';
+import type { Tx } from '../../db/client.js';
 import type { AppointmentRow, AppointmentStatus } from '../../db/schema/appointments.js';
 import { requirePermission } from '../../lib/access.js';
 import { sqlState } from '../../lib/db-errors.js';
@@ -24,6 +25,7 @@ import {
   type AuditEvent,
 } from '../audit/audit.service.js';
 import { loadPatient } from '../patients/patients.service.js';
+import { appendEvent } from '../outbox/outbox.service.js';
 import { assertActiveDoctor } from '../users/users.service.js';
 import * as repo from './appointments.repository.js';
 import type {
@@ -52,6 +54,86 @@ export function toAppointmentDto(row: AppointmentRow): AppointmentDto {
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };
+}
+
+/** The changes an appointment event names (`appointment.<change>`). */
+export type AppointmentChange =
+  | 'booked'
+  | 'rescheduled'
+  | 'updated'
+  | 'confirmed'
+  | 'checked_in'
+  | 'completed'
+  | 'cancelled'
+  | 'no_show';
+
+/**
+ * Writes the outbox event of a change inside the change's transaction (committed together or
+ * not at all). The payload is the appointment as the API shows it, which is what the event
+ * stream sends (through `appointmentForCaller`) and what consumers need.
+ */
+async function raise(tx: Tx, change: AppointmentChange, row: AppointmentRow): Promise<void> {
+  await appendEvent(tx, {
+    topic: `appointment.${change}`,
+    aggregateType: 'appointment',
+    aggregateId: row.id,
+    payload: toAppointmentDto(row),
+  });
+}
+
+/** Writes a change and its event in one transaction. */
+function withEvent<T extends AppointmentRow | undefined>(
+  change: AppointmentChange,
+  write: (tx: Tx) => Promise<T>,
+): (tx: Tx) => Promise<T> {
+  return async (tx) => {
+    const row = await write(tx);
+    if (row !== undefined) await raise(tx, change, row);
+    return row;
+  };
+}
+
+/**
+ * An appointment as `caller` may see it: the one mapping behind `GET /appointments/{id}` and
+ * the event stream, so field-level rules are the same for both. Today every role that may read
+ * appointments sees every field of one (API.md); a rule added here applies to both at once.
+ */
+export function appointmentForCaller(caller: Principal, dto: AppointmentDto): AppointmentDto {
+  requirePermission(caller, 'appointments.read');
+  return {
+    id: dto.id,
+    patient_id: dto.patient_id,
+    doctor_id: dto.doctor_id,
+    starts_at: dto.starts_at,
+    ends_at: dto.ends_at,
+    duration_minutes: dto.duration_minutes,
+    status: dto.status,
+    reason: dto.reason,
+    notes: dto.notes,
+    cancel_reason: dto.cancel_reason,
+    created_by: dto.created_by,
+    version: dto.version,
+    created_at: dto.created_at,
+    updated_at: dto.updated_at,
+  };
+}
+
+/**
+ * Opening the event stream: who may, and an audit row (who subscribed, from which event on).
+ * Events themselves are not audited one by one; the stream's audit row and the outbox together
+ * say what the caller could have seen.
+ */
+export async function openAppointmentStream(
+  ctx: Pick<AppContext, 'db'>,
+  actor: Principal,
+  afterId: number | undefined,
+): Promise<void> {
+  requirePermission(actor, 'appointments.read');
+  await recordAudit(ctx.db, whoOf(actor), {
+    action: 'appointment.subscribe',
+    resourceType: 'appointment',
+    details: afterId === undefined ? {} : { last_event_id: afterId },
+  });
 }
 
 /** The audit event of an action on one appointment (appointments are patient data). */
@@ -161,7 +243,7 @@ async function bookOnce(
     auditedChange(
       ctx,
       whoOf(actor),
-      (tx) =>
+      withEvent('booked', (tx) =>
         repo.insertBooking(tx, {
           id: newId(),
           patientId: input.patient_id,
@@ -173,6 +255,7 @@ async function bookOnce(
           notes: input.notes ?? null,
           createdBy: actor.userId,
         }),
+      ),
       (created) => appointmentEvent('appointment.create', created),
     ),
   );
@@ -192,7 +275,7 @@ export async function getAppointment(ctx: Pick<AppContext, 'db'>, actor: Princip
   requirePermission(actor, 'appointments.read');
   const row = await loadAppointment(ctx, id);
   await recordAudit(ctx.db, whoOf(actor), appointmentEvent('appointment.read', row));
-  return toAppointmentDto(row);
+  return appointmentForCaller(actor, toAppointmentDto(row));
 }
 
 const reschedulable: AppointmentStatus[] = ['scheduled', 'confirmed'];
@@ -223,11 +306,15 @@ export async function updateAppointment(
   const duration = input.duration_minutes ?? current.durationMinutes;
   const endsAt = new Date(startsAt.getTime() + duration * 60_000);
   const slot = { doctorId, patientId: current.patientId, startsAt, endsAt, exceptId: id };
+  const moved =
+    startsAt.getTime() !== current.startsAt.getTime() ||
+    endsAt.getTime() !== current.endsAt.getTime() ||
+    doctorId !== current.doctorId;
   const row = await withOverlapCheck(ctx, slot, () =>
     auditedChange(
       ctx,
       whoOf(actor),
-      (tx) =>
+      withEvent(moved ? 'rescheduled' : 'updated', (tx) =>
         unlessStale(
           'appointment',
           repo.updateAppointment(
@@ -244,6 +331,7 @@ export async function updateAppointment(
             { fromStatuses: reschedulable, version: current.version },
           ),
         ),
+      ),
       (updated) =>
         appointmentEvent('appointment.update', updated, {
           fields: Object.keys(input).sort().join(','),
@@ -254,6 +342,14 @@ export async function updateAppointment(
 }
 
 export type Transition = 'confirm' | 'check_in' | 'complete' | 'cancel' | 'no_show';
+
+const transitionEvents: Record<Transition, AppointmentChange> = {
+  confirm: 'confirmed',
+  check_in: 'checked_in',
+  complete: 'completed',
+  cancel: 'cancelled',
+  no_show: 'no_show',
+};
 
 /** The status machine of API.md; anything else is a 409. */
 export const transitions: Record<Transition, { from: AppointmentStatus[]; to: AppointmentStatus }> =
@@ -280,13 +376,15 @@ export async function transitionAppointment(
   const row = await auditedChange(
     ctx,
     whoOf(actor),
-    (tx) =>
+    // A refused transition (no row) raises no event.
+    withEvent(transitionEvents[transition], (tx) =>
       repo.updateAppointment(
         tx,
         id,
         { status: rule.to, ...(cancelReason === undefined ? {} : { cancelReason }) },
         { fromStatuses: rule.from },
       ),
+    ),
     // A refused transition changed nothing; the row records the attempt as a failure.
     (updated) =>
       updated

@@ -3,6 +3,7 @@ import type { DbOrTx, Tx } from '../../db/client.js';
 import type { AuditOutcome, AuditRow } from '../../db/schema/audit.js';
 import type { Role } from '../../db/schema/users.js';
 import { requirePermission } from '../../lib/access.js';
+import { inTransaction } from '../../lib/after-commit.js';
 import { AppError } from '../../lib/errors.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { parseOptionalTimestamp } from '../../lib/timestamps.js';
@@ -75,7 +76,8 @@ export async function auditedChange<T>(
   change: (tx: Tx) => Promise<T>,
   describe: (result: T) => AuditEvent,
 ): Promise<T> {
-  return ctx.db.transaction(async (tx) => {
+  // inTransaction: events the change appended to the outbox wake the dispatcher on commit.
+  return inTransaction(ctx.db, async (tx: Tx) => {
     const result = await change(tx);
     await recordAudit(tx, who, describe(result));
     return result;

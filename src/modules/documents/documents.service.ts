@@ -22,6 +22,7 @@ import {
   whoOf,
   type AuditEvent,
 } from '../audit/audit.service.js';
+import { appendEvent } from '../outbox/outbox.service.js';
 import { loadPatient } from '../patients/patients.service.js';
 import { backendUnavailable } from './documents.errors.js';
 import { toDocumentDto } from './documents.mapper.js';
@@ -104,7 +105,19 @@ export async function deleteDocument(
   await auditedChange(
     ctx,
     whoOf(actor),
-    (tx) => unlessStale('document', repo.softDeleteDocument(tx, id, current.version, actor.userId)),
+    async (tx) => {
+      const row = await unlessStale(
+        'document',
+        repo.softDeleteDocument(tx, id, current.version, actor.userId),
+      );
+      await appendEvent(tx, {
+        topic: 'document.deleted',
+        aggregateType: 'document',
+        aggregateId: row.id,
+        payload: toDocumentDto(row),
+      });
+      return row;
+    },
     (row) => documentEvent('document.delete', row),
   );
 }

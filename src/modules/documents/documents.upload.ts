@@ -7,6 +7,7 @@ import { AppError, fieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { Principal } from '../../lib/permissions.js';
 import { auditedChange, patientRecordEvent, recordAudit, whoOf } from '../audit/audit.service.js';
+import { appendEvent } from '../outbox/outbox.service.js';
 import { loadPatient } from '../patients/patients.service.js';
 import { backendUnavailable } from './documents.errors.js';
 import { extractDocumentText } from './documents.text.js';
@@ -188,7 +189,7 @@ export async function uploadDocument(
             `The file does not fit in your storage quota of ${quota} bytes`,
           );
         }
-        return repo.insertDocument(tx, {
+        const created = await repo.insertDocument(tx, {
           id,
           patientId,
           uploadedBy: actor.userId,
@@ -205,6 +206,14 @@ export async function uploadDocument(
           pageCount: text.pageCount,
           textContent: text.text,
         });
+        // The event carries the document's metadata only, never its content or text.
+        await appendEvent(tx, {
+          topic: 'document.added',
+          aggregateType: 'document',
+          aggregateId: created.id,
+          payload: toDocumentDto(created),
+        });
+        return created;
       },
       (created) =>
         patientRecordEvent('document.create', 'document', created, {

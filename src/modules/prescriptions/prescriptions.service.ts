@@ -1,4 +1,5 @@
 import type { AppContext } from '../../context.js';
+import type { Tx } from '../../db/client.js';
 import type { PrescriptionRow } from '../../db/schema/prescriptions.js';
 import { requirePermission } from '../../lib/access.js';
 import { AppError, forbidden, mustExist, notFound, unlessStale } from '../../lib/errors.js';
@@ -15,6 +16,7 @@ import {
   whoOf,
   type AuditEvent,
 } from '../audit/audit.service.js';
+import { appendEvent } from '../outbox/outbox.service.js';
 import { loadPatient } from '../patients/patients.service.js';
 import { allergyWarnings } from './allergy-check.js';
 import * as repo from './prescriptions.repository.js';
@@ -55,6 +57,21 @@ export function prescriptionEvent(
   details?: AuditEvent['details'],
 ): AuditEvent {
   return patientRecordEvent(action, 'prescription', row, details);
+}
+
+/** Writes a change's outbox event (`prescription.<change>`) in the change's transaction. */
+async function raise(
+  tx: Tx,
+  change: 'created' | 'updated' | 'cancelled' | 'completed',
+  row: PrescriptionRow,
+): Promise<PrescriptionRow> {
+  await appendEvent(tx, {
+    topic: `prescription.${change}`,
+    aggregateType: 'prescription',
+    aggregateId: row.id,
+    payload: toPrescriptionDto(row),
+  });
+  return row;
 }
 
 /**
@@ -98,7 +115,7 @@ export async function prescribe(
   const row = await auditedChange(
     ctx,
     whoOf(actor),
-    (tx) => repo.insertPrescription(tx, values),
+    async (tx) => raise(tx, 'created', await repo.insertPrescription(tx, values)),
     (created) =>
       prescriptionEvent('prescription.create', created, {
         allergy_warnings: created.warnings.length,
@@ -170,8 +187,15 @@ export async function updatePrescription(
   const row = await auditedChange(
     ctx,
     whoOf(actor),
-    (tx) =>
-      unlessStale('prescription', repo.updateActivePrescription(tx, id, changes, current.version)),
+    async (tx) =>
+      raise(
+        tx,
+        'updated',
+        await unlessStale(
+          'prescription',
+          repo.updateActivePrescription(tx, id, changes, current.version),
+        ),
+      ),
     (updated) =>
       prescriptionEvent('prescription.update', updated, {
         fields: Object.keys(input).sort().join(','),
@@ -197,7 +221,7 @@ export async function endPrescription(
         ...(reason === undefined ? {} : { cancelReason: reason }),
       });
       if (!updated) throw new AppError('conflict', 'The prescription is no longer active');
-      return updated;
+      return raise(tx, to, updated);
     },
     (updated) => prescriptionEvent('prescription.transition', updated, { to }),
   );
