@@ -35,6 +35,7 @@ import { statusModule } from './modules/status/index.js';
 import { usersModule } from './modules/users/index.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorsPlugin, rawProblemHandler } from './plugins/errors.js';
+import { homePlugin } from './plugins/home.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { requestContextPlugin, requestIdFor } from './plugins/request-context.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
@@ -57,6 +58,11 @@ export interface BuildOptions {
   clock?: Clock;
   /** Sees every SQL statement the app sends (tests count statements per request). */
   queryLogger?: Logger;
+  /**
+   * A database the caller already began to open (the CLI starts PGlite's thread before it
+   * imports this file, so the two overlap); closed with the app like its own.
+   */
+  database?: Promise<Database>;
 }
 
 /**
@@ -92,9 +98,8 @@ export async function buildApp(
   // The problem+json body every route may answer; each module adds its own shared schemas.
   app.addSchema(ProblemSchema);
 
-  const database = await openDatabase(
-    options.queryLogger ? { ...config, queryLogger: options.queryLogger } : config,
-  );
+  const database = await (options.database ??
+    openDatabase(options.queryLogger ? { ...config, queryLogger: options.queryLogger } : config));
   let redis: Redis | undefined;
   let storage: DocumentStorage | undefined;
   let bus: SignalBus | undefined;
@@ -186,6 +191,7 @@ export async function buildApp(
       denied: (actor, route, permission) => recordAccessDenied(ctx.db, actor, route, permission),
     });
     await app.register(openapiPlugin, { config });
+    await app.register(homePlugin, { docsEnabled: config.docsEnabled });
 
     // Modules: one line each (src/modules/README.md). Their order is the order of the paths in
     // the OpenAPI document.

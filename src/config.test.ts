@@ -19,6 +19,7 @@ describe('loadConfig defaults', () => {
     const config = loadConfig({});
     expect(config).toEqual({
       nodeEnv: 'development',
+      seedDemo: true,
       host: '127.0.0.1',
       port: 8000,
       logLevel: 'info',

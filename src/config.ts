@@ -15,6 +15,23 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * Reads `.env` from the directory the service starts in into process.env, before loadConfig.
+ * Variables already in the environment win (process.loadEnvFile never overrides one). Returns
+ * the keys the file provided, so an error about one of them can say where it came from; none
+ * when there is no file.
+ */
+export function loadEnvFile(dir: string = process.cwd()): ReadonlySet<string> {
+  const before = new Set(Object.keys(process.env));
+  try {
+    process.loadEnvFile(`${dir}/.env`);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return new Set();
+    throw new ConfigError('.env', (error as Error).message);
+  }
+  return new Set(Object.keys(process.env).filter((key) => !before.has(key)));
+}
+
 function read(env: Env, key: string): string | undefined {
   const value = env[key];
   return value === undefined || value.trim() === '' ? undefined : value.trim();
@@ -194,6 +211,8 @@ export function loadConfig(env: Env = process.env) {
     dbStatementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 1_500, 100, 600_000),
     dbJobTimeoutMs: int(env, 'DB_JOB_TIMEOUT_MS', 3_600_000, 1_000, 86_400_000),
     migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
+    // Development only: the first start on an empty database creates the demo practice.
+    seedDemo: bool(env, 'SEED_DEMO', true),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     jwtSecret,
     jwtIssuer: str(env, 'JWT_ISSUER', 'medcore'),

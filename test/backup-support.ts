@@ -133,7 +133,7 @@ export async function seedEveryTable(app: FastifyInstance): Promise<Seeded> {
   await seedDemoPractice(
     app.ctx,
     { userId: admin.id, role: 'admin', sessionId: admin.id },
-    { patients: 12 },
+    { patients: 12, rules: app.ctx.config },
   );
   const patient = await succeeded(
     api(app)

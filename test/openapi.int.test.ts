@@ -203,7 +203,7 @@ describe('every operation', () => {
     }
   });
 
-  it('requires bearerAuth and documents 401/403 exactly when the route is guarded', async () => {
+  it('requires bearerAuth or the OAuth2 password flow, and documents 401/403, exactly when the route is guarded', async () => {
     let guarded = 0;
     for (const { method, path, op } of documentedOperations()) {
       const url = path.replace(/\{[^}]+\}/g, '01a20000-0000-7000-8000-000000000000');
@@ -213,7 +213,10 @@ describe('every operation', () => {
       if (isGuarded) {
         guarded++;
         expect(problemOf(res).code, `${method} ${path}`).toBe('unauthorized');
-        expect(op.security, `${method} ${path}`).toEqual([{ bearerAuth: [] }]);
+        expect(op.security, `${method} ${path}`).toEqual([
+          { bearerAuth: [] },
+          { oauth2Password: [] },
+        ]);
         expect(Object.keys(op.responses ?? {}), `${method} ${path}`).toEqual(
           expect.arrayContaining(['401', '403']),
         );

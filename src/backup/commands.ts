@@ -91,7 +91,11 @@ export async function restoreCommand(
   return reported(async () => {
     const fileSize = (await stat(file).catch(() => undefined))?.size;
     if (fileSize === undefined) throw new BackupError(`${file} does not exist`);
-    const database = await openDatabase(jobDatabaseOptions(config));
+    // Never under a running server: restore replaces the data it serves (ServerRunningError).
+    const database = await openDatabase({
+      ...jobDatabaseOptions(config),
+      besideServer: 'refuse-job',
+    });
     let storage: DocumentStorage | undefined;
     try {
       storage = await createStorage(config);

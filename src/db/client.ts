@@ -5,8 +5,10 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { Config } from '../config.js';
-import { lockDataDir } from './data-dir-lock.js';
-import { embeddedSettings, startEmbeddedDatabase } from './embedded/host.js';
+import { DataDirLockedError, lockDataDir } from './data-dir-lock.js';
+import { advertiseSocket, runningServerSocket, withdrawSocket } from './embedded/running-server.js';
+import { embeddedSettings, socketUrl, startEmbeddedDatabase } from './embedded/host.js';
+import { templateFile } from './embedded/template.js';
 import { migrationsFolder } from './paths.js';
 import { connectPgClient, createPgPool } from './pg-pool.js';
 import * as schema from './schema/index.js';
@@ -47,7 +49,23 @@ export type DatabaseOptions = Pick<
 > & {
   /** Sees every statement drizzle sends (tests count the statements of a request with it). */
   queryLogger?: Logger | undefined;
+  /**
+   * What to do when a server already runs on the embedded DATA_DIR: refuse at once (a second
+   * server, by default), `join` it through its socket (CLI jobs), or `refuse-job` with a reason
+   * (restore, which must not replace a live server's data).
+   */
+  besideServer?: 'join' | 'refuse-job' | undefined;
 };
+
+export class ServerRunningError extends Error {
+  constructor(dataDir: string) {
+    super(
+      `a MedCore server is running on ${dataDir}: restore replaces the whole database under it. ` +
+        'Stop the server, run restore, then start it again.',
+    );
+    this.name = 'ServerRunningError';
+  }
+}
 
 /**
  * The options for a job (a CLI command such as seed or create-admin): the request timeouts,
@@ -56,6 +74,7 @@ export type DatabaseOptions = Pick<
 export function jobDatabaseOptions(options: DatabaseOptions): DatabaseOptions {
   return {
     ...options,
+    besideServer: 'join',
     dbQueryTimeoutMs: options.dbJobTimeoutMs,
     dbStatementTimeoutMs: options.dbJobTimeoutMs,
   };
@@ -78,6 +97,12 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
   const dataDir = resolve(options.dataDir);
   let release: (() => Promise<void>) | undefined;
   if (!inMemory) {
+    const running = await runningServerSocket(dataDir);
+    if (running !== undefined) {
+      if (options.besideServer === 'join') return openPool(socketUrl(running), options, 'pglite');
+      if (options.besideServer === 'refuse-job') throw new ServerRunningError(dataDir);
+      throw new DataDirLockedError(dataDir);
+    }
     mkdirSync(dataDir, { recursive: true });
     release = await lockDataDir(dataDir);
   }
@@ -87,6 +112,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
       dataDir: inMemory ? options.dataDir : resolve(dataDir, 'pg'),
       ...(inMemory ? {} : { socketDir: resolve(dataDir, 'run') }),
       settings: embeddedSettings,
+      template: templateFile(),
       onFailure: (error) => {
         // Requests fail at once from here on (the socket refuses); readiness reports it.
         console.error(`medcore: the embedded database stopped: ${error.message}`);
@@ -97,6 +123,9 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     throw error;
   }
   const server = embedded;
+  // Only a server lets others in; a CLI job that opened the directory itself keeps it private.
+  const shared = !inMemory && options.besideServer === undefined;
+  if (shared) advertiseSocket(dataDir, server.socketDir);
   const database = openPool(server.url, options, 'pglite');
   return {
     db: database.db,
@@ -108,6 +137,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     migrate: () => database.migrate(),
     close: once(async () => {
       try {
+        if (shared) withdrawSocket(dataDir);
         await database.close();
       } finally {
         await server.close();

@@ -119,16 +119,20 @@ function guardQueries(client: pg.PoolClient): void {
 }
 
 let clientsSeen = 0;
+// Processes share the embedded database's session too (the CLI beside a running server): the
+// names carry a tag of this process as well.
+const processTag = Math.floor(Math.random() * 36 ** 4).toString(36);
 
 /**
  * Gives each connection its own wire name for a named (prepared) statement: `user_by_id`
  * becomes `user_by_id.7` on the seventh connection. node-postgres remembers per connection
  * which names it has parsed; on PostgreSQL each connection is its own session, but the embedded
  * database serves every connection from one session, where a second connection parsing the same
- * name would be refused ("prepared statement already exists").
+ * name would be refused ("prepared statement already exists"). The same holds for connections of
+ * another process (a CLI command beside the server), hence the process tag: `user_by_id.k3f9.7`.
  */
 function nameStatementsPerClient(query: QueryFn): QueryFn {
-  const suffix = `.${String(++clientsSeen)}`;
+  const suffix = `.${processTag}.${String(++clientsSeen)}`;
   return (...args) => {
     const config = args[0];
     // A plain query config ({ name, text }), as drizzle passes; a submittable is left alone.

@@ -11,7 +11,9 @@ const authProblems = [401, 403];
 
 /**
  * OpenAPI 3.1 from the route schemas. Every route gets the common problem responses and, unless
- * public, the bearer security requirement and 401/403: the document cannot drift from the code.
+ * public, the bearer and OAuth2 password security requirements and 401/403: the document cannot
+ * drift from the code. The OAuth2 token URL is the login route, which takes the form Swagger UI
+ * sends (auth.routes.ts).
  */
 export const openapiPlugin = fp(async (app: FastifyInstance, opts: { config: Config }) => {
   app.addHook('onRoute', (route) => {
@@ -22,7 +24,11 @@ export const openapiPlugin = fp(async (app: FastifyInstance, opts: { config: Con
       ...problemResponses(...commonProblems, ...(isPublic ? [] : authProblems)),
       ...(schema.response as object | undefined),
     };
-    if (!isPublic) (schema as { security?: unknown }).security = [{ bearerAuth: [] }];
+    // Either scheme authorizes: a pasted bearer token, or Swagger UI's username/password form,
+    // whose token (from tokenUrl) Swagger UI then sends as a bearer token.
+    if (!isPublic) {
+      (schema as { security?: unknown }).security = [{ bearerAuth: [] }, { oauth2Password: [] }];
+    }
   });
   await app.register(swagger, {
     openapi: {
@@ -48,7 +54,12 @@ export const openapiPlugin = fp(async (app: FastifyInstance, opts: { config: Con
     },
   });
   if (!opts.config.docsEnabled) return;
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: false });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: false,
+    // The authorization survives a page reload (kept in the browser's localStorage).
+    uiConfig: { persistAuthorization: true },
+  });
   app.get('/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, () =>
     app.swagger(),
   );

@@ -1,7 +1,5 @@
 import type { AppContext } from '../context.js';
-import { AppError } from '../lib/errors.js';
 import type { Principal } from '../lib/permissions.js';
-import { bookAppointment } from '../modules/appointments/appointments.service.js';
 import { createPatient, listPatients } from '../modules/patients/patients.service.js';
 import { addNote } from '../modules/patients/visit-notes.service.js';
 import { prescribe } from '../modules/prescriptions/prescriptions.service.js';
@@ -19,6 +17,7 @@ import {
   pick,
   prng,
 } from './sample-data.js';
+import { seedDemoWeek, type WeekRules } from './demo-week.js';
 import type { SeededAccount } from './staff.js';
 
 export interface DemoSummary {
@@ -32,13 +31,13 @@ const DEMO_DOCTORS = ['Dr. Alice Moreau', 'Dr. Bartosz Zieliński', 'Dr. Chiara 
 
 /**
  * A small, realistic practice for trying the API: three more doctors, a few hundred patients
- * with contacts, a week of appointments and some prescriptions. Goes through the services, so
+ * with contacts, this week's appointments (demo-week.ts) and some prescriptions. Goes through the services, so
  * every rule (MRNs, overlap constraint, allergy warnings) applies as it would over HTTP.
  */
 export async function seedDemoPractice(
   ctx: Pick<AppContext, 'db' | 'clock'>,
   admin: Principal,
-  options: { patients?: number; seed?: number } = {},
+  options: { rules: WeekRules; patients?: number; seed?: number },
 ): Promise<DemoSummary> {
   const random = prng(options.seed ?? 2026);
   const doctors: SeededAccount[] = [];
@@ -109,34 +108,11 @@ export async function seedDemoPractice(
     }
   }
 
-  // A week of appointments from tomorrow, 09:00-16:30 UTC, about half of the slots taken.
-  let appointments = 0;
-  const day0 = new Date(ctx.clock.now());
-  day0.setUTCHours(0, 0, 0, 0);
-  for (let day = 1; day <= 7 && patientIds.length > 0; day++) {
-    for (const doctorId of doctorIds) {
-      for (let slot = 0; slot < 16; slot++) {
-        if (random() < 0.5) continue;
-        const startsAt = new Date(
-          day0.getTime() + day * 86_400_000 + (9 * 60 + slot * 30) * 60_000,
-        );
-        const patient = pick(random, patientIds);
-        try {
-          await bookAppointment(ctx, admin, {
-            patient_id: patient.id,
-            doctor_id: doctorId,
-            starts_at: startsAt.toISOString(),
-            duration_minutes: 30,
-            reason: pick(random, complaints),
-          });
-          appointments++;
-        } catch (error) {
-          // A patient already booked at that time elsewhere: the constraint did its job; skip.
-          if (!(error instanceof AppError) || error.code !== 'conflict') throw error;
-        }
-      }
-    }
-  }
+  const appointments = await seedDemoWeek(ctx, admin, options.rules, {
+    doctorIds,
+    patients: patientIds,
+    random,
+  });
 
   let prescriptions = 0;
   for (const patient of patientIds.slice(0, Math.ceil(patientIds.length / 3))) {

@@ -18,6 +18,8 @@ import { rootDir } from '../paths.js';
 export interface EmbeddedDatabase {
   /** A node-postgres connection string for the socket. */
   readonly url: string;
+  /** The directory holding the socket (`psql -h` takes it). */
+  readonly socketDir: string;
   /** Why the thread stopped without being asked to, once it has. */
   readonly failure: Error | undefined;
   /** Closes PGlite (a clean shutdown) and ends the thread; idempotent. */
@@ -33,6 +35,8 @@ export interface EmbeddedOptions {
   socketDir?: string;
   /** PostgreSQL settings, `name=value`. */
   settings: readonly string[];
+  /** A data directory tarball a fresh database starts from (template.ts). */
+  template?: string | undefined;
   /** Called once if the thread stops without being asked to. */
   onFailure?: (error: Error) => void;
 }
@@ -99,12 +103,23 @@ function wasmModules(): Promise<WasmModules | undefined> {
   return compiled;
 }
 
+/** The node-postgres connection string for a socket directory. */
+export function socketUrl(dir: string): string {
+  return `postgres://postgres@localhost/template1?host=${encodeURIComponent(dir)}`;
+}
+
 export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const socket = socketDirFor(options.socketDir);
   const socketPath = join(socket.dir, SOCKET_NAME);
   const modules = await wasmModules();
   const worker = new Worker(workerFile, {
-    workerData: { dataDir: options.dataDir, settings: options.settings, socketPath, ...modules },
+    workerData: {
+      dataDir: options.dataDir,
+      settings: options.settings,
+      socketPath,
+      template: options.template,
+      ...modules,
+    },
     // Its own stdout/stderr would keep the process alive and PGlite prints nothing we need.
     stdout: false,
     stderr: false,
@@ -180,7 +195,8 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
   };
 
   return {
-    url: `postgres://postgres@localhost/template1?host=${encodeURIComponent(socket.dir)}`,
+    url: socketUrl(socket.dir),
+    socketDir: socket.dir,
     get failure() {
       return failure;
     },

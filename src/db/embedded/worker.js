@@ -14,8 +14,9 @@
  * others wait in arrival order. A connection that goes away while holding the engine has its
  * exchange synced and its transaction rolled back.
  */
-import { Buffer } from 'node:buffer';
-import { chmodSync, rmSync } from 'node:fs';
+import { Blob, Buffer } from 'node:buffer';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import process from 'node:process';
 import { setImmediate } from 'node:timers';
@@ -35,6 +36,7 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
  * @property {string} socketPath where to listen (a unix socket path)
  * @property {WebAssembly.Module} [pgliteWasmModule] compiled by the host, shared by every thread
  * @property {WebAssembly.Module} [initdbWasmModule]
+ * @property {string} [template] a data directory tarball (template.ts) a fresh database starts from
  */
 
 const SSL_REQUEST = 80877103;
@@ -114,8 +116,15 @@ class Connection {
   }
 }
 
+/** A new database starts from the template (initdb and migrations done) when there is one. */
+const fresh =
+  input.dataDir.startsWith('memory://') || !existsSync(join(input.dataDir, 'PG_VERSION'));
+const template =
+  fresh && input.template !== undefined ? new Blob([readFileSync(input.template)]) : undefined;
+
 const db = new PGlite(input.dataDir, {
   extensions: { pg_trgm, btree_gist },
+  ...(template && { loadDataDir: template }),
   ...(input.pgliteWasmModule && { pgliteWasmModule: input.pgliteWasmModule }),
   ...(input.initdbWasmModule && { initdbWasmModule: input.initdbWasmModule }),
   startParams: [...PGlite.defaultStartParams, ...input.settings.flatMap((s) => ['-c', s])],

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { actorOf } from '../../plugins/auth.js';
-import { fieldError } from '../../lib/errors.js';
+import { AppError, fieldError } from '../../lib/errors.js';
 import { IdParams } from '../../lib/schema.js';
 import { RegisterBody } from '../users/users.schemas.js';
 import { ChangePasswordBody, LoginBody, RefreshBody, SessionPage } from './auth.schemas.js';
@@ -47,8 +47,28 @@ const loginRoute: FastifyPluginAsyncTypebox<{
         response: { 200: Type.Union([Type.Ref('TokenPair'), MfaChallengeSchema]) },
       },
     },
-    async (request) =>
-      login(opts.ctx, request.body as Static<typeof LoginBody>, requestMetaOf(request)),
+    async (request) => {
+      const result = await login(
+        opts.ctx,
+        request.body as Static<typeof LoginBody>,
+        requestMetaOf(request),
+      );
+      // The OAuth2 form (Swagger UI's Authorize) can only take a token: a second factor has
+      // nowhere to go there, so the caller is sent to the JSON login instead of a challenge
+      // Swagger UI would silently drop. The challenge started is never answered and expires.
+      const form = (request.headers['content-type'] ?? '').startsWith(
+        'application/x-www-form-urlencoded',
+      );
+      if ('mfa_required' in result && form) {
+        throw new AppError(
+          'bad_request',
+          'This account uses two-factor authentication, which the OAuth2 password form cannot ' +
+            'complete: log in with POST /api/v1/auth/login (JSON) and /api/v1/auth/mfa/verify, ' +
+            'then authorize with the access token (bearerAuth)',
+        );
+      }
+      return result;
+    },
   );
 };
 
