@@ -10,8 +10,11 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would compile before the sources are copied; that is the next step.
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
-RUN npm run build
+# The compile, the OpenAPI document and the embedded database's template (dist/db-template), so a
+# container started on an empty /data without DATABASE_URL skips initdb.
+RUN npm run build -- --template
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \

@@ -48,7 +48,7 @@ describe('Dockerfile', () => {
     expect(dockerfileArg('NODE_IMAGE')).toMatch(/^node:20(\.\d+)*-bookworm-slim$/);
     const build = stages[0]?.instructions.map((i) => `${i.keyword} ${i.args}`) ?? [];
     expect(build).toContain('RUN npm ci --no-audit --no-fund --ignore-scripts');
-    expect(build).toContain('RUN npm run build');
+    expect(build).toContain('RUN npm run build -- --template');
   });
 
   it('installs production dependencies only, and none of them needs an install script', () => {
