@@ -49,7 +49,7 @@ function printAccounts(accounts: SeededAccount[], noneMessage: string): void {
  * What the commands' use cases take: a migrated database and the clock. Nothing here signs
  * tokens, seals MFA secrets, sends mail or stores documents, so none of those is built.
  */
-type CommandContext = Pick<AppContext, 'db' | 'clock'>;
+type CommandContext = Pick<AppContext, 'db' | 'clock' | 'config'>;
 
 async function withContext<T>(
   config: Config,
@@ -59,7 +59,7 @@ async function withContext<T>(
   const database = await openDatabase(jobDatabaseOptions(config));
   try {
     await database.migrate();
-    return await run({ db: database.db, clock: systemClock });
+    return await run({ db: database.db, clock: systemClock, config });
   } finally {
     await database.close();
   }

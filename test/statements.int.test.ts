@@ -11,6 +11,7 @@ import {
   type TestApp,
   type TestUser,
 } from './helpers.js';
+import { onWorkingDay } from './working-hours.js';
 
 /**
  * The SQL statements each hot route sends, counted with a drizzle query logger. A statement
@@ -92,8 +93,7 @@ function get(url: string, token: string) {
 }
 
 function book(token: string) {
-  const startsAt = new Date(Date.now() + day++ * 86_400_000);
-  startsAt.setUTCHours(10, 0, 0, 0);
+  const startsAt = new Date(onWorkingDay(day++, 10));
   return () =>
     t.app.inject({
       method: 'POST',

@@ -36,7 +36,7 @@ const DEMO_DOCTORS = ['Dr. Alice Moreau', 'Dr. Bartosz Zieliński', 'Dr. Chiara 
  * every rule (MRNs, overlap constraint, allergy warnings) applies as it would over HTTP.
  */
 export async function seedDemoPractice(
-  ctx: Pick<AppContext, 'db' | 'clock'>,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
   admin: Principal,
   options: { patients?: number; seed?: number } = {},
 ): Promise<DemoSummary> {
@@ -131,8 +131,10 @@ export async function seedDemoPractice(
           });
           appointments++;
         } catch (error) {
-          // A patient already booked at that time elsewhere: the constraint did its job; skip.
-          if (!(error instanceof AppError) || error.code !== 'conflict') throw error;
+          // A patient already booked at that time elsewhere (the constraint did its job), or a
+          // slot outside the clinic's working hours or days (CLINIC_TIMEZONE, WORKDAYS): skip.
+          const skipped = ['conflict', 'outside_working_hours'];
+          if (!(error instanceof AppError) || !skipped.includes(error.code)) throw error;
         }
       }
     }

@@ -14,6 +14,7 @@ import { appointments, appointmentStatuses } from '../../db/schema/appointments.
 import { prescriptionStatuses } from '../../db/schema/prescriptions.js';
 import { roles } from '../../db/schema/users.js';
 import { newId } from '../../lib/ids.js';
+import { onWorkingDay } from '../../../test/working-hours.js';
 
 /**
  * Admin dashboard figures. Counts are compared before and after this file's own changes, so
@@ -194,16 +195,15 @@ describe('GET /admin/stats', () => {
   it('counts appointments by status and prescriptions by status', async () => {
     const before = await stats();
     const patientId = await newPatient();
-    const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
     await post(admin, '/api/v1/appointments', {
       patient_id: patientId,
       doctor_id: doctor.id,
-      starts_at: inDays(3),
+      starts_at: onWorkingDay(2, 10),
     });
     const toCancel = await post(admin, '/api/v1/appointments', {
       patient_id: patientId,
       doctor_id: doctor.id,
-      starts_at: inDays(4),
+      starts_at: onWorkingDay(3, 10),
     });
     await post(admin, `/api/v1/appointments/${toCancel.id}/cancel`, { reason: 'moved away' });
     await post(doctor, '/api/v1/prescriptions', {
