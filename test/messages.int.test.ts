@@ -105,4 +105,24 @@ describe('refused transitions', () => {
       'Cannot cancel an appointment that is completed; a completed appointment is final',
     );
   });
+
+  it('a prescription that is no longer active says that only an active one can change', async () => {
+    const patient = await api(t.app)
+      .as(nurse)
+      .post('/patients', { first_name: 'Rx', last_name: unique('Steps') });
+    const created = await api(t.app).as(doctor).post('/prescriptions', {
+      patient_id: patient.json<{ id: string }>().id,
+      medication: 'Metformin',
+      dosage: '500 mg',
+      frequency: 'twice daily',
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json<{ id: string }>().id;
+    const rx = api(t.app).as(doctor);
+    expect((await rx.post(`/prescriptions/${id}/complete`)).statusCode).toBe(200);
+    const again = await problem(rx.post(`/prescriptions/${id}/cancel`, {}), 409);
+    expect(again.detail).toBe(
+      'A completed prescription can no longer be changed; only an active one can be changed, cancelled or completed',
+    );
+  });
 });
