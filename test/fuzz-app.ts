@@ -2,6 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll } from 'vitest';
 import type { JsonSchema } from './fuzz-inputs.js';
 import { bearer, buildTestApp, createUser, login, unique } from './helpers.js';
+import { workingSlot } from './working-hours.js';
 
 /**
  * The fuzzer's target (fuzz.int.test.ts): an app built at import, its OpenAPI document read as a
@@ -146,9 +147,9 @@ export async function makeFixtures(op: Op, actor: Actor): Promise<Fixtures> {
     }),
     'patient',
   );
-  // Past anything the fuzzer books (at most 361 days ahead), 30 minutes apart: no conflicts.
-  const day = new Date(Date.now() + 362 * 86_400_000);
-  day.setUTCHours(0, 30 * (fixtureDay++ % 100), 0, 0);
+  // Past anything the fuzzer books (at most 346 days ahead), 30 minutes apart within working
+  // hours (100 slots: 7 working days, so still within the 365-day horizon): no conflicts.
+  const day = new Date(workingSlot(fixtureDay++ % 100, 30, { firstDay: 350 }));
   const appointment = created(
     await t.app.inject({
       method: 'POST',

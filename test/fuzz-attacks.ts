@@ -37,6 +37,7 @@ import {
   type Input,
   send,
 } from './fuzz-app.js';
+import { onWorkingDay } from './working-hours.js';
 
 /**
  * The fuzzer's inputs (fuzz.int.test.ts): valid-ish values only the app knows, the arbitraries
@@ -46,8 +47,7 @@ import {
 
 function fieldValues(op: Op, fx: Fixtures): Record<string, unknown> {
   const isLogin = op.path.endsWith('/auth/login');
-  const future = new Date(Date.now() + 9 * 86_400_000);
-  future.setUTCHours(11, 0, 0, 0);
+  const future = new Date(onWorkingDay(6, 11));
   return {
     patient_id: fx.patient,
     doctor_id: doctor.id,
@@ -105,13 +105,16 @@ function contextFor(op: Op, fx: Fixtures): SchemaContext {
               )
             : hex.map((h) => `fz_${h}x`);
         case 'starts_at':
-          return fc
-            .tuple(fc.integer({ min: 1, max: 360 }), fc.integer({ min: 0, max: 287 }))
-            .map(([days, slot]) => {
-              const at = new Date(Date.now() + days * 86_400_000);
-              at.setUTCHours(0, slot * 5, 0, 0);
-              return at.toISOString();
-            });
+          return (
+            fc
+              // Mostly within working hours (09:00-16:30 UTC); weekends are refused with 422.
+              .tuple(fc.integer({ min: 1, max: 345 }), fc.integer({ min: 108, max: 198 }))
+              .map(([days, slot]) => {
+                const at = new Date(Date.now() + days * 86_400_000);
+                at.setUTCHours(0, slot * 5, 0, 0);
+                return at.toISOString();
+              })
+          );
         default:
           return undefined;
       }

@@ -10,6 +10,7 @@ import {
   type TestApp,
   type TokenPairBody,
 } from './helpers.js';
+import { onWorkingDay } from './working-hours.js';
 
 /**
  * SECURITY.md: logs never contain passwords, tokens or patient fields. Canary values go through
@@ -177,8 +178,7 @@ describe('logs', () => {
       });
     expect(note.statusCode, note.body).toBe(201);
     await api(t.app).as(admin).get(`/patients/${patientId}/notes`);
-    const startsAt = new Date(Date.now() + 5 * 86_400_000);
-    startsAt.setUTCHours(10, 0, 0, 0);
+    const startsAt = new Date(onWorkingDay(3, 10));
     const booking = {
       patient_id: patientId,
       doctor_id: doctor.id,

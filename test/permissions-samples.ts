@@ -9,6 +9,7 @@ import { createPrompt } from '../src/modules/prompts/prompts.service.js';
 import { createAccount } from '../src/modules/users/users.service.js';
 import { upload } from './documents-support.js';
 import { createUser, strongPassword, unique, type TestUser } from './helpers.js';
+import { workingSlot } from './working-hours.js';
 
 /**
  * What the permission walk (permissions.int.test.ts) needs to build a valid request for each
@@ -69,7 +70,7 @@ let slot = 0;
 /** A distinct future start for every booking the walk makes. */
 export function nextStart(): string {
   slot += 1;
-  return new Date(Date.now() + 2 * 86_400_000 + slot * 3_600_000).toISOString();
+  return workingSlot(slot, 60, { firstDay: 2 });
 }
 
 export async function newAppointment(app: FastifyInstance, caller: TestUser): Promise<string> {

@@ -11,6 +11,7 @@ import {
   type TestApp,
   type TestUser,
 } from './helpers.js';
+import { onWorkingDay } from './working-hours.js';
 
 /**
  * The SQL statements each hot route sends, counted with a drizzle query logger. A statement
@@ -92,8 +93,7 @@ function get(url: string, token: string) {
 }
 
 function book(token: string) {
-  const startsAt = new Date(Date.now() + day++ * 86_400_000);
-  startsAt.setUTCHours(10, 0, 0, 0);
+  const startsAt = new Date(onWorkingDay(day++, 10));
   return () =>
     t.app.inject({
       method: 'POST',
@@ -138,8 +138,9 @@ const routes: [string, (token: string) => () => Promise<LightMyRequestResponse>,
   ],
   // session, user
   ['GET /users/me', (token) => get('/users/me', token), { cold: 2, warm: 1, transactions: 0 }],
-  // session, appointment (checking doctor and patient as it inserts), audit row
-  ['POST /appointments', (token) => book(token), { cold: 3, warm: 2, transactions: 1 }],
+  // session, appointment (checking doctor and patient as it inserts), audit row, the patient
+  // summary the answer carries (issue 14: one primary-key read after the write)
+  ['POST /appointments', (token) => book(token), { cold: 4, warm: 3, transactions: 1 }],
 ];
 
 let driverLogsTransactions = false;

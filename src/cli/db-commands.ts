@@ -12,12 +12,13 @@ import { readPassword } from './password-prompt.js';
 import { UsageError } from './usage.js';
 
 /**
- * What the commands' use cases take: a migrated database and the clock. Nothing here signs
+ * What the commands' use cases take: a migrated database, the clock and the configuration (the
+ * clinic's working hours for demo bookings). Nothing here signs
  * tokens, seals MFA secrets, sends mail or stores documents, so none of those is built. Beside
  * a running server on the same embedded DATA_DIR, the database is the server's, reached
  * through its socket (db/embedded/running-server.ts): what a command writes, the API serves.
  */
-type CommandContext = Pick<AppContext, 'db' | 'clock'>;
+type CommandContext = Pick<AppContext, 'db' | 'clock' | 'config'>;
 
 async function withContext<T>(
   config: Config,
@@ -27,7 +28,7 @@ async function withContext<T>(
   const database = await openDatabase(jobDatabaseOptions(config));
   try {
     await database.migrate();
-    return await run({ db: database.db, clock: systemClock });
+    return await run({ db: database.db, clock: systemClock, config });
   } finally {
     await database.close();
   }

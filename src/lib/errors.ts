@@ -17,6 +17,8 @@ export const problemCatalogue = {
   uri_too_long: { status: 414, title: 'URI too long' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   unprocessable: { status: 422, title: 'Unprocessable request' },
+  // Appointments: a booking outside WORKDAY_START..WORKDAY_END on WORKDAYS (CLINIC_TIMEZONE).
+  outside_working_hours: { status: 422, title: 'Outside working hours' },
   rate_limited: { status: 429, title: 'Too many requests' },
   // PROMPT_DAILY_QUOTA used up: a per-user allowance, distinct from request-rate limits.
   prompt_quota_exceeded: { status: 429, title: 'Daily prompt quota exceeded' },

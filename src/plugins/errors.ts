@@ -4,39 +4,7 @@ import fp from 'fastify-plugin';
 import { isDatabaseUnavailable, sqlState } from '../lib/db-errors.js';
 import { AppError, type FieldError, type ProblemCode, toProblem } from '../lib/errors.js';
 import { requestIdFor } from './request-context.js';
-
-interface AjvIssue {
-  instancePath: string;
-  keyword: string;
-  message?: string | undefined;
-  params: Record<string, unknown>;
-}
-
-const partNames: Record<string, string> = { querystring: 'query', params: 'path' };
-
-/** Turns Ajv issues into `{field, message}` with dotted paths such as `body.email`. */
-function fieldErrors(issues: AjvIssue[], context: string | undefined): FieldError[] {
-  const part = partNames[context ?? ''] ?? context ?? 'body';
-  return issues.map((issue) => {
-    const segments = issue.instancePath.split('/').filter((s) => s !== '');
-    const { missingProperty, additionalProperty } = issue.params;
-    if (typeof missingProperty === 'string') segments.push(missingProperty);
-    if (typeof additionalProperty === 'string') {
-      segments.push(additionalProperty);
-      return { field: [part, ...segments].join('.'), message: 'unknown property' };
-    }
-    const pattern = issue.params.pattern;
-    if (issue.keyword === 'pattern' && typeof pattern === 'string' && pattern.includes('\\u0000')) {
-      return {
-        field: [part, ...segments].join('.'),
-        message: pattern.startsWith('^(?=')
-          ? 'must not be blank or contain control characters'
-          : 'must not contain control characters',
-      };
-    }
-    return { field: [part, ...segments].join('.'), message: issue.message ?? 'is invalid' };
-  });
-}
+import { fieldErrors, validationDetail } from './validation-messages.js';
 
 const fastifyCodes: Record<string, ProblemCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
@@ -97,9 +65,7 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
   }
   if (error.validation) {
     const errors = fieldErrors(error.validation, error.validationContext);
-    const first = errors[0];
-    const detail = first ? `${first.field} ${first.message}` : 'The request is not valid';
-    return sendProblem(reply, request, 'validation_failed', detail, { errors });
+    return sendProblem(reply, request, 'validation_failed', validationDetail(errors), { errors });
   }
   const mapped = fastifyCodes[error.code];
   if (mapped !== undefined) return sendProblem(reply, request, mapped, error.message);

@@ -65,15 +65,24 @@ export function resourceRoutes<Ctx>(
       );
     },
 
-    /** POST to a collection: 201 with Location (`<url>/<id>`) and ETag. */
-    create<B extends TSchema>(
+    /** POST to a collection: 201 with Location (`<url>/<id>`) and ETag; options in the query. */
+    create<B extends TSchema, Q extends TSchema = TSchema>(
       url: string,
-      doc: RouteDoc & { body: B },
-      create: (ctx: Ctx, actor: Principal, body: Static<B>) => Promise<Versioned>,
+      doc: RouteDoc & { body: B; querystring?: Q },
+      create: (ctx: Ctx, actor: Principal, body: Static<B>, query: Static<Q>) => Promise<Versioned>,
     ) {
-      const schema = { body: doc.body, response: { 201: resource, ...problems(doc) } };
+      const schema = {
+        ...(doc.querystring === undefined ? {} : { querystring: doc.querystring }),
+        body: doc.body,
+        response: { 201: resource, ...problems(doc) },
+      };
       app.post(url, optionsOf(doc, schema), async (request, reply) => {
-        const created = await create(ctx, actorOf(request), request.body as Static<B>);
+        const created = await create(
+          ctx,
+          actorOf(request),
+          request.body as Static<B>,
+          (request.query ?? {}) as Static<Q>,
+        );
         return sendCreated(reply, `${app.prefix}${url}`, created);
       });
     },
@@ -90,18 +99,24 @@ export function resourceRoutes<Ctx>(
     },
 
     /** PATCH one record, honouring If-Match; answers the new version with its ETag. */
-    update<B extends TSchema>(
+    update<B extends TSchema, Q extends TSchema = TSchema>(
       url: string,
-      doc: RouteDoc & { body: B },
+      doc: RouteDoc & { body: B; querystring?: Q },
       update: (
         ctx: Ctx,
         actor: Principal,
         id: string,
         body: Static<B>,
         ifMatch: IfMatch,
+        query: Static<Q>,
       ) => Promise<Versioned>,
     ) {
-      const schema = { ...byId(doc, 200, resource), headers: IfMatchHeaders, body: doc.body };
+      const schema = {
+        ...byId(doc, 200, resource),
+        ...(doc.querystring === undefined ? {} : { querystring: doc.querystring }),
+        headers: IfMatchHeaders,
+        body: doc.body,
+      };
       app.patch(url, optionsOf(doc, schema), async (request, reply) => {
         const { params, body, headers } = request;
         const updated = await update(
@@ -110,6 +125,7 @@ export function resourceRoutes<Ctx>(
           params.id,
           body as Static<B>,
           headers['if-match'],
+          (request.query ?? {}) as Static<Q>,
         );
         return sendTagged(reply, updated);
       });

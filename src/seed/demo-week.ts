@@ -72,7 +72,7 @@ type DemoStatus = keyof typeof pathTo;
  * would have booked it then.
  */
 export async function seedDemoWeek(
-  ctx: Pick<AppContext, 'db' | 'clock'>,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
   admin: Principal,
   rules: WeekRules,
   people: { doctorIds: string[]; patients: { id: string }[]; random: () => number },

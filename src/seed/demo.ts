@@ -35,7 +35,7 @@ const DEMO_DOCTORS = ['Dr. Alice Moreau', 'Dr. Bartosz Zieliński', 'Dr. Chiara 
  * every rule (MRNs, overlap constraint, allergy warnings) applies as it would over HTTP.
  */
 export async function seedDemoPractice(
-  ctx: Pick<AppContext, 'db' | 'clock'>,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
   admin: Principal,
   options: { rules: WeekRules; patients?: number; seed?: number },
 ): Promise<DemoSummary> {

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { check, index, integer, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
 import { patients } from './patients.js';
 import { users } from './users.js';
 
@@ -44,6 +44,8 @@ export const appointments = pgTable(
     index('appointments_starts_idx').on(t.startsAt, t.id),
     index('appointments_doctor_idx').on(t.doctorId, t.startsAt),
     index('appointments_patient_idx').on(t.patientId, t.startsAt),
+    // The target of visit_notes' (appointment_id, patient_id) foreign key (migration 0019).
+    unique('appointments_id_patient_uq').on(t.id, t.patientId),
     check('appointments_duration_ck', sql`${t.durationMinutes} between 5 and 480`),
     check('appointments_ends_ck', sql`${t.endsAt} > ${t.startsAt}`),
     check(

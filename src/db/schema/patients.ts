@@ -118,9 +118,18 @@ export const visitNotes = pgTable(
       .references(() => users.id),
     visitType: text('visit_type').$type<VisitType>().notNull(),
     content: text('content').notNull(),
+    // The appointment the note belongs to, if any: a foreign key over (appointment_id,
+    // patient_id) to appointments (migration 0019, hand-written: appointments.ts imports this
+    // file, so the reference is not declared here) keeps it to the same patient's appointments.
+    appointmentId: uuid('appointment_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('visit_notes_patient_idx').on(t.patientId, t.id)],
+  (t) => [
+    index('visit_notes_patient_idx').on(t.patientId, t.id),
+    index('visit_notes_appointment_idx')
+      .on(t.appointmentId)
+      .where(sql`${t.appointmentId} is not null`),
+  ],
 );
 
 export type VisitNoteRow = typeof visitNotes.$inferSelect;

@@ -14,6 +14,8 @@ import { appointments, appointmentStatuses } from '../../db/schema/appointments.
 import { prescriptionStatuses } from '../../db/schema/prescriptions.js';
 import { roles } from '../../db/schema/users.js';
 import { newId } from '../../lib/ids.js';
+import { onWorkingDay } from '../../../test/working-hours.js';
+import { zonedInstant } from '../appointments/availability.js';
 
 /**
  * Admin dashboard figures. Counts are compared before and after this file's own changes, so
@@ -191,19 +193,22 @@ describe('GET /admin/stats', () => {
     expect(after.patients - before.patients).toBe(1);
   });
 
+  /** 10:00 in the clinic's zone on the `index`-th working day ahead: inside working hours. */
+  const clinicTen = (index: number) =>
+    zonedInstant(onWorkingDay(index, 0).slice(0, 10), '10:00', CLINIC_TIMEZONE).toISOString();
+
   it('counts appointments by status and prescriptions by status', async () => {
     const before = await stats();
     const patientId = await newPatient();
-    const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
     await post(admin, '/api/v1/appointments', {
       patient_id: patientId,
       doctor_id: doctor.id,
-      starts_at: inDays(3),
+      starts_at: clinicTen(2),
     });
     const toCancel = await post(admin, '/api/v1/appointments', {
       patient_id: patientId,
       doctor_id: doctor.id,
-      starts_at: inDays(4),
+      starts_at: clinicTen(3),
     });
     await post(admin, `/api/v1/appointments/${toCancel.id}/cancel`, { reason: 'moved away' });
     await post(doctor, '/api/v1/prescriptions', {

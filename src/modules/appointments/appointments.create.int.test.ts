@@ -73,7 +73,7 @@ describe('POST /appointments', () => {
       const res = await book(nurse.accessToken, {
         patient_id: patient,
         doctor_id: doctor.id,
-        starts_at: at(3, 8),
+        starts_at: at(3, 9),
         duration_minutes: duration,
       });
       expect(res.statusCode, `duration ${duration}`).toBe(400);
@@ -82,14 +82,14 @@ describe('POST /appointments', () => {
     const five = await booked({
       patient_id: patient,
       doctor_id: doctor.id,
-      starts_at: at(3, 8),
+      starts_at: at(3, 9),
       duration_minutes: 5,
     });
     expect(five.duration_minutes).toBe(5);
     const long = await booked({
       patient_id: patient,
       doctor_id: doctor.id,
-      starts_at: at(4, 8),
+      starts_at: at(4, 9),
       duration_minutes: 480,
     });
     expect(Date.parse(long.ends_at) - Date.parse(long.starts_at)).toBe(480 * MINUTE);

@@ -10,6 +10,7 @@ import {
   unique,
 } from '../../../test/helpers.js';
 import { bookAppointment } from './appointments.service.js';
+import { workingSlot } from '../../../test/working-hours.js';
 
 let t: TestApp;
 let admin: TestUser;
@@ -30,7 +31,6 @@ afterAll(async () => {
   await t.close();
 });
 
-const DAY = 86_400_000;
 const header = [
   'id',
   'patient_id',
@@ -66,7 +66,7 @@ async function book(patientId: string, doctorId: string, reason: string) {
     payload: {
       patient_id: patientId,
       doctor_id: doctorId,
-      starts_at: new Date(Date.now() + 2 * DAY + hour * 3_600_000).toISOString(),
+      starts_at: workingSlot(hour, 60, { firstDay: 2 }),
       duration_minutes: 45,
       reason,
     },
@@ -151,12 +151,11 @@ describe('GET /appointments/export.csv', () => {
   it('walks past one keyset batch (500 rows) without losing or repeating a row', async () => {
     const patient = await newPatient();
     const actor = { userId: admin.id, role: 'admin' as const, sessionId: randomUUID() };
-    const base = Date.now() + 30 * DAY;
     for (let i = 0; i < 501; i++) {
       await bookAppointment(t.app.ctx, actor, {
         patient_id: patient.id,
         doctor_id: otherDoctor.id,
-        starts_at: new Date(base + i * 30 * 60_000).toISOString(),
+        starts_at: workingSlot(i, 30, { firstDay: 30 }),
       });
     }
     const [, ...rows] = rowsOf(

@@ -5,8 +5,8 @@ import type { AppointmentRow } from '../../db/schema/appointments.js';
 import { requirePermission } from '../../lib/access.js';
 import { neutralizeFormula } from '../../lib/csv.js';
 import type { Principal } from '../../lib/permissions.js';
-import { parseOptionalTimestamp } from '../../lib/timestamps.js';
 import { recordAudit, whoOf } from '../audit/audit.service.js';
+import { appointmentFilter } from './appointments.filters.js';
 import * as repo from './appointments.repository.js';
 import type { ExportAppointmentsQueryInput } from './appointments.schemas.js';
 
@@ -47,18 +47,12 @@ async function* matching(ctx: Pick<AppContext, 'db'>, filter: Filter): AsyncGene
  * Free-text cells are neutralised so a reason cannot run as a spreadsheet formula.
  */
 export async function exportAppointmentsCsv(
-  ctx: Pick<AppContext, 'db'>,
+  ctx: Pick<AppContext, 'db' | 'config'>,
   actor: Principal,
   query: ExportAppointmentsQueryInput,
 ): Promise<Readable> {
   requirePermission(actor, 'appointments.read');
-  const filter: Filter = {
-    doctorId: query.doctor_id,
-    patientId: query.patient_id,
-    status: query.status,
-    from: parseOptionalTimestamp(query.from, 'query.from'),
-    to: parseOptionalTimestamp(query.to, 'query.to'),
-  };
+  const filter: Filter = appointmentFilter(ctx, actor, query);
   await recordAudit(ctx.db, whoOf(actor), {
     action: 'appointment.export',
     resourceType: 'appointment',

@@ -42,6 +42,53 @@ export async function insertBooking(
   return created;
 }
 
+/** The few patient fields a day view needs beside each appointment (joined, never looked up per row). */
+const patientSummary = {
+  id: patients.id,
+  firstName: patients.firstName,
+  lastName: patients.lastName,
+  mrn: patients.mrn,
+  dateOfBirth: patients.dateOfBirth,
+};
+export interface PatientSummaryRow {
+  id: string;
+  firstName: string;
+  lastName: string;
+  mrn: string;
+  dateOfBirth: string | null;
+}
+export interface AppointmentWithPatient {
+  appointment: AppointmentRow;
+  patient: PatientSummaryRow;
+}
+
+/** One appointment with its patient's summary (deleted patients included: the row stays). */
+export async function findWithPatient(
+  db: DbOrTx,
+  id: string,
+): Promise<AppointmentWithPatient | undefined> {
+  const [row] = await db
+    .select({ appointment: appointments, patient: patientSummary })
+    .from(appointments)
+    .innerJoin(patients, eq(patients.id, appointments.patientId))
+    .where(eq(appointments.id, id))
+    .limit(1);
+  return row;
+}
+
+/** The summary of one patient, for the answer of a write that returned only the appointment. */
+export async function findPatientSummary(
+  db: DbOrTx,
+  patientId: string,
+): Promise<PatientSummaryRow | undefined> {
+  const [row] = await db
+    .select(patientSummary)
+    .from(patients)
+    .where(eq(patients.id, patientId))
+    .limit(1);
+  return row;
+}
+
 export async function findAppointment(db: DbOrTx, id: string): Promise<AppointmentRow | undefined> {
   const [row] = await db.select().from(appointments).where(eq(appointments.id, id)).limit(1);
   return row;
@@ -96,6 +143,9 @@ export interface AppointmentFilter {
   status?: AppointmentStatus | undefined;
   from?: Date | undefined;
   to?: Date | undefined;
+  /** Starting within [startsFrom, startsBefore): a clinic day (`date`), unlike from/to's overlap. */
+  startsFrom?: Date | undefined;
+  startsBefore?: Date | undefined;
   after?: { s: string; id: string } | undefined;
   limit: number;
 }
@@ -108,6 +158,11 @@ function filterConditions(filter: AppointmentFilter): SQL | undefined {
   if (filter.status !== undefined) conditions.push(eq(appointments.status, filter.status));
   if (filter.from !== undefined) conditions.push(gt(appointments.endsAt, filter.from));
   if (filter.to !== undefined) conditions.push(lt(appointments.startsAt, filter.to));
+  if (filter.startsFrom !== undefined)
+    conditions.push(gte(appointments.startsAt, filter.startsFrom));
+  if (filter.startsBefore !== undefined) {
+    conditions.push(lt(appointments.startsAt, filter.startsBefore));
+  }
   if (filter.after !== undefined) {
     const at = new Date(filter.after.s);
     conditions.push(
@@ -124,10 +179,11 @@ function filterConditions(filter: AppointmentFilter): SQL | undefined {
 export async function listAppointments(
   db: DbOrTx,
   filter: AppointmentFilter,
-): Promise<AppointmentRow[]> {
+): Promise<AppointmentWithPatient[]> {
   return db
-    .select()
+    .select({ appointment: appointments, patient: patientSummary })
     .from(appointments)
+    .innerJoin(patients, eq(patients.id, appointments.patientId))
     .where(filterConditions(filter))
     .orderBy(asc(appointments.startsAt), asc(appointments.id))
     .limit(filter.limit + 1);

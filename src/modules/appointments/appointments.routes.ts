@@ -10,6 +10,7 @@ import {
   AppointmentPage,
   AvailabilityQuery,
   AvailabilitySchema,
+  BookingQuery,
   CancelBody,
   CreateAppointmentBody,
   ExportAppointmentsQuery,
@@ -46,9 +47,11 @@ export const appointmentsRoutes: FastifyPluginAsyncTypebox<{
     '/appointments',
     {
       access: 'appointments.write',
-      summary: 'Book an appointment; overlaps for the doctor or patient are refused (409)',
+      summary:
+        'Book an appointment within working hours (422 outside_working_hours); overlaps for the doctor or patient are refused (409)',
+      querystring: BookingQuery,
       body: CreateAppointmentBody,
-      problems: [409, 422],
+      problems: [403, 409, 422],
     },
     appointments.bookAppointment,
   );
@@ -114,9 +117,11 @@ export const appointmentsRoutes: FastifyPluginAsyncTypebox<{
     '/appointments/:id',
     {
       access: 'appointments.write',
-      summary: 'Reschedule or edit (scheduled/confirmed only); conflicts are re-checked',
+      summary:
+        'Reschedule or edit (scheduled/confirmed only); conflicts and working hours are re-checked',
+      querystring: BookingQuery,
       body: UpdateAppointmentBody,
-      problems: [409, 412, 422],
+      problems: [403, 409, 412, 422],
     },
     appointments.updateAppointment,
   );

@@ -41,10 +41,20 @@ export type UpdateAppointmentInput = Static<typeof UpdateAppointmentBody>;
 
 export const CancelBody = StrictObject({ reason: Str({ minLength: 1, maxLength: 500 }) });
 
+/** The patient beside each appointment, so a day view needs no call per row. */
+export const AppointmentPatientSchema = Type.Object({
+  id: Uuid,
+  first_name: Type.String(),
+  last_name: Type.String(),
+  mrn: Type.String(),
+  date_of_birth: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
+});
+
 export const AppointmentSchema = Type.Object(
   {
     id: Uuid,
     patient_id: Uuid,
+    patient: AppointmentPatientSchema,
     doctor_id: Uuid,
     starts_at: Timestamp,
     ends_at: Timestamp,
@@ -62,30 +72,46 @@ export const AppointmentSchema = Type.Object(
 );
 export type AppointmentDto = Static<typeof AppointmentSchema>;
 
-export const ListAppointmentsQuery = StrictObject({
-  doctor_id: Type.Optional(Uuid),
+/** A calendar day in CLINIC_TIMEZONE. */
+const DateOnly = Type.String({ format: 'date', maxLength: 10 });
+/** A bare date (the whole clinic day: `from` its start, `to` its end) or an instant. */
+const DateOrDateTime = Type.Union([DateTimeInput, DateOnly]);
+
+/** The list and export filters. */
+const appointmentFilters = {
+  doctor_id: Type.Optional(
+    Type.Union([Uuid, Type.Literal('me')], { description: '`me`: the calling doctor' }),
+  ),
   patient_id: Type.Optional(Uuid),
   status: Type.Optional(StatusSchema),
-  from: Type.Optional(DateTimeInput),
-  to: Type.Optional(DateTimeInput),
-  ...PageQuery,
-});
+  date: Type.Optional(
+    Type.String({
+      format: 'date',
+      maxLength: 10,
+      description: 'Appointments starting on this day in CLINIC_TIMEZONE (not with from/to)',
+    }),
+  ),
+  from: Type.Optional(DateOrDateTime),
+  to: Type.Optional(DateOrDateTime),
+};
+
+export const ListAppointmentsQuery = StrictObject({ ...appointmentFilters, ...PageQuery });
 export type ListAppointmentsQueryInput = Static<typeof ListAppointmentsQuery>;
 
 /** The list filters without paging: an export walks every match. */
-export const ExportAppointmentsQuery = StrictObject({
-  doctor_id: Type.Optional(Uuid),
-  patient_id: Type.Optional(Uuid),
-  status: Type.Optional(StatusSchema),
-  from: Type.Optional(DateTimeInput),
-  to: Type.Optional(DateTimeInput),
-});
+export const ExportAppointmentsQuery = StrictObject(appointmentFilters);
 export type ExportAppointmentsQueryInput = Static<typeof ExportAppointmentsQuery>;
+
+/** Booking and rescheduling: admins and doctors (own calendar) may book outside working hours. */
+export const BookingQuery = StrictObject({
+  allow_outside_hours: Type.Optional(Type.Boolean({ default: false })),
+});
+export type BookingQueryInput = Static<typeof BookingQuery>;
 
 export const AppointmentPage = Page(Type.Ref('Appointment'));
 
 export const AvailabilityQuery = StrictObject({
-  date: Type.String({ format: 'date', maxLength: 10 }),
+  date: DateOnly,
   duration_minutes: Type.Optional(Type.Integer({ minimum: 5, maximum: 480, default: 30 })),
 });
 

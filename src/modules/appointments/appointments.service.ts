@@ -1,5 +1,4 @@
 import type { AppContext } from '../../context.js';
-import type { Tx } from '../../db/client.js';
 import type { AppointmentRow, AppointmentStatus } from '../../db/schema/appointments.js';
 import { requirePermission } from '../../lib/access.js';
 import { sqlState } from '../../lib/db-errors.js';
@@ -14,7 +13,7 @@ import {
 import { checkIfMatch } from '../../lib/etag.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
-import { parseOptionalTimestamp, parseTimestamp } from '../../lib/timestamps.js';
+import { parseTimestamp } from '../../lib/timestamps.js';
 import type { Principal } from '../../lib/permissions.js';
 import type { AuditAction } from '../audit/audit.actions.js';
 import {
@@ -26,10 +25,14 @@ import {
 } from '../audit/audit.service.js';
 import { loadPatient } from '../patients/patients.service.js';
 import { appendEvent } from '../outbox/outbox.service.js';
+import type { Tx } from '../../db/client.js';
+import { checkWorkingHours } from './booking-hours.js';
 import { assertActiveDoctor } from '../users/users.service.js';
+import { appointmentFilter } from './appointments.filters.js';
 import * as repo from './appointments.repository.js';
 import type {
   AppointmentDto,
+  BookingQueryInput,
   CreateAppointmentInput,
   ListAppointmentsQueryInput,
   UpdateAppointmentInput,
@@ -37,10 +40,20 @@ import type {
 
 const MAX_DAYS_AHEAD = 365;
 
-export function toAppointmentDto(row: AppointmentRow): AppointmentDto {
+export function toAppointmentDto(
+  row: AppointmentRow,
+  patient: repo.PatientSummaryRow,
+): AppointmentDto {
   return {
     id: row.id,
     patient_id: row.patientId,
+    patient: {
+      id: patient.id,
+      first_name: patient.firstName,
+      last_name: patient.lastName,
+      mrn: patient.mrn,
+      date_of_birth: patient.dateOfBirth,
+    },
     doctor_id: row.doctorId,
     starts_at: row.startsAt.toISOString(),
     ends_at: row.endsAt.toISOString(),
@@ -56,6 +69,22 @@ export function toAppointmentDto(row: AppointmentRow): AppointmentDto {
   };
 }
 
+/** The audit event of an action on one appointment (appointments are patient data). */
+export function appointmentEvent(
+  action: AuditAction,
+  row: AppointmentRow,
+  details?: AuditEvent['details'],
+): AuditEvent {
+  return patientRecordEvent(action, 'appointment', row, details);
+}
+
+/** The answer of a write: the row it returned and its patient's summary. */
+async function answerOf(ctx: Pick<AppContext, 'db'>, row: AppointmentRow): Promise<AppointmentDto> {
+  const patient = await repo.findPatientSummary(ctx.db, row.patientId);
+  if (!patient) throw new Error(`appointment ${row.id} has no patient row`);
+  return toAppointmentDto(row, patient);
+}
+
 /** The changes an appointment event names (`appointment.<change>`). */
 export type AppointmentChange =
   | 'booked'
@@ -69,15 +98,15 @@ export type AppointmentChange =
 
 /**
  * Writes the outbox event of a change inside the change's transaction (committed together or
- * not at all). The payload is the appointment as the API shows it, which is what the event
- * stream sends (through `appointmentForCaller`) and what consumers need.
+ * not at all). The payload is the appointment as the API shows it, patient summary included,
+ * which is what the event stream sends (through `appointmentForCaller`) and what consumers need.
  */
 async function raise(tx: Tx, change: AppointmentChange, row: AppointmentRow): Promise<void> {
   await appendEvent(tx, {
     topic: `appointment.${change}`,
     aggregateType: 'appointment',
     aggregateId: row.id,
-    payload: toAppointmentDto(row),
+    payload: await answerOf({ db: tx }, row),
   });
 }
 
@@ -103,6 +132,13 @@ export function appointmentForCaller(caller: Principal, dto: AppointmentDto): Ap
   return {
     id: dto.id,
     patient_id: dto.patient_id,
+    patient: {
+      id: dto.patient.id,
+      first_name: dto.patient.first_name,
+      last_name: dto.patient.last_name,
+      mrn: dto.patient.mrn,
+      date_of_birth: dto.patient.date_of_birth,
+    },
     doctor_id: dto.doctor_id,
     starts_at: dto.starts_at,
     ends_at: dto.ends_at,
@@ -136,13 +172,22 @@ export async function openAppointmentStream(
   });
 }
 
-/** The audit event of an action on one appointment (appointments are patient data). */
-export function appointmentEvent(
-  action: AuditAction,
+/** The audit row of a booking that ?allow_outside_hours=true let through (same transaction). */
+async function auditOverride(
+  tx: Tx,
+  actor: Principal,
   row: AppointmentRow,
-  details?: AuditEvent['details'],
-): AuditEvent {
-  return patientRecordEvent(action, 'appointment', row, details);
+  overridden: boolean,
+): Promise<void> {
+  if (!overridden) return;
+  await recordAudit(
+    tx,
+    whoOf(actor),
+    appointmentEvent('appointment.outside_hours_override', row, {
+      starts_at: row.startsAt.toISOString(),
+      ends_at: row.endsAt.toISOString(),
+    }),
+  );
 }
 
 /** Doctors may change only their own appointments ("rw own; r all"). */
@@ -197,9 +242,10 @@ async function withOverlapCheck<T>(
 
 /** Books an appointment; double-booking is refused by the database (409). */
 export async function bookAppointment(
-  ctx: Pick<AppContext, 'db' | 'clock'>,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
   actor: Principal,
   input: CreateAppointmentInput,
+  query: BookingQueryInput = {},
 ) {
   assertMayWrite(actor, input.doctor_id);
   const startsAt = parseTimestamp(input.starts_at, 'body.starts_at');
@@ -212,6 +258,12 @@ export async function bookAppointment(
     startsAt,
     endsAt,
     duration,
+    overridden: checkWorkingHours(
+      ctx,
+      actor,
+      { doctorId: input.doctor_id, startsAt, endsAt },
+      query.allow_outside_hours,
+    ),
   };
   // The insert itself refuses an inactive doctor or a missing patient (no lookups before it);
   // only then are they looked up, to answer the same 422 as before. If both qualify by then,
@@ -236,15 +288,22 @@ async function bookOnce(
   ctx: Pick<AppContext, 'db'>,
   actor: Principal,
   input: CreateAppointmentInput,
-  slot: { doctorId: string; patientId: string; startsAt: Date; endsAt: Date; duration: number },
+  slot: {
+    doctorId: string;
+    patientId: string;
+    startsAt: Date;
+    endsAt: Date;
+    duration: number;
+    overridden: boolean;
+  },
 ) {
   const { startsAt, endsAt, duration } = slot;
   const row = await withOverlapCheck(ctx, slot, () =>
     auditedChange(
       ctx,
       whoOf(actor),
-      withEvent('booked', (tx) =>
-        repo.insertBooking(tx, {
+      withEvent('booked', async (tx) => {
+        const created = await repo.insertBooking(tx, {
           id: newId(),
           patientId: input.patient_id,
           doctorId: input.doctor_id,
@@ -254,12 +313,14 @@ async function bookOnce(
           reason: input.reason ?? null,
           notes: input.notes ?? null,
           createdBy: actor.userId,
-        }),
-      ),
+        });
+        await auditOverride(tx, actor, created, slot.overridden);
+        return created;
+      }),
       (created) => appointmentEvent('appointment.create', created),
     ),
   );
-  return toAppointmentDto(row);
+  return answerOf(ctx, row);
 }
 
 export async function loadAppointment(
@@ -273,20 +334,22 @@ export async function loadAppointment(
 
 export async function getAppointment(ctx: Pick<AppContext, 'db'>, actor: Principal, id: string) {
   requirePermission(actor, 'appointments.read');
-  const row = await loadAppointment(ctx, id);
-  await recordAudit(ctx.db, whoOf(actor), appointmentEvent('appointment.read', row));
-  return appointmentForCaller(actor, toAppointmentDto(row));
+  const found = await repo.findWithPatient(ctx.db, id);
+  if (!found) throw notFound('appointment');
+  await recordAudit(ctx.db, whoOf(actor), appointmentEvent('appointment.read', found.appointment));
+  return appointmentForCaller(actor, toAppointmentDto(found.appointment, found.patient));
 }
 
 const reschedulable: AppointmentStatus[] = ['scheduled', 'confirmed'];
 
 /** Reschedules or edits; conflicts are re-checked by the same constraints. */
 export async function updateAppointment(
-  ctx: Pick<AppContext, 'db' | 'clock'>,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
   actor: Principal,
   id: string,
   input: UpdateAppointmentInput,
   ifMatch: string | undefined,
+  query: BookingQueryInput = {},
 ) {
   requirePermission(actor, 'appointments.write');
   const current = await loadAppointment(ctx, id);
@@ -294,7 +357,10 @@ export async function updateAppointment(
   if (input.doctor_id !== undefined) assertMayWrite(actor, input.doctor_id);
   checkIfMatch(ifMatch, current.version);
   if (!reschedulable.includes(current.status)) {
-    throw new AppError('conflict', `A ${current.status} appointment can no longer be changed`);
+    throw new AppError(
+      'conflict',
+      `A ${current.status} appointment can no longer be changed; only scheduled or confirmed ones can`,
+    );
   }
   const startsAt =
     input.starts_at === undefined
@@ -306,6 +372,13 @@ export async function updateAppointment(
   const duration = input.duration_minutes ?? current.durationMinutes;
   const endsAt = new Date(startsAt.getTime() + duration * 60_000);
   const slot = { doctorId, patientId: current.patientId, startsAt, endsAt, exceptId: id };
+  // Only a change of time is checked against working hours: editing the reason of an older
+  // booking outside them stays possible.
+  const timeChanged = input.starts_at !== undefined || input.duration_minutes !== undefined;
+  const overridden =
+    timeChanged &&
+    checkWorkingHours(ctx, actor, { doctorId, startsAt, endsAt }, query.allow_outside_hours);
+  // The event: `rescheduled` when the time or the doctor changes, `updated` for other edits.
   const moved =
     startsAt.getTime() !== current.startsAt.getTime() ||
     endsAt.getTime() !== current.endsAt.getTime() ||
@@ -314,8 +387,8 @@ export async function updateAppointment(
     auditedChange(
       ctx,
       whoOf(actor),
-      withEvent(moved ? 'rescheduled' : 'updated', (tx) =>
-        unlessStale(
+      withEvent(moved ? 'rescheduled' : 'updated', async (tx) => {
+        const updated = await unlessStale(
           'appointment',
           repo.updateAppointment(
             tx,
@@ -330,15 +403,17 @@ export async function updateAppointment(
             },
             { fromStatuses: reschedulable, version: current.version },
           ),
-        ),
-      ),
+        );
+        await auditOverride(tx, actor, updated, overridden);
+        return updated;
+      }),
       (updated) =>
         appointmentEvent('appointment.update', updated, {
           fields: Object.keys(input).sort().join(','),
         }),
     ),
   );
-  return toAppointmentDto(row);
+  return answerOf(ctx, row);
 }
 
 export type Transition = 'confirm' | 'check_in' | 'complete' | 'cancel' | 'no_show';
@@ -360,6 +435,26 @@ export const transitions: Record<Transition, { from: AppointmentStatus[]; to: Ap
     cancel: { from: ['scheduled', 'confirmed'], to: 'cancelled' },
     no_show: { from: ['scheduled', 'confirmed', 'checked_in'], to: 'no_show' },
   };
+
+/** How a transition reads in a sentence ("Cannot check in ...", "you can: mark no-show"). */
+const transitionWords: Record<Transition, string> = {
+  confirm: 'confirm',
+  check_in: 'check in',
+  complete: 'complete',
+  cancel: 'cancel',
+  no_show: 'mark no-show',
+};
+
+/** A refused transition, with the ones the current status allows (or that it is final). */
+export function refusedTransition(transition: Transition, status: AppointmentStatus): string {
+  const possible = (Object.keys(transitions) as Transition[]).filter((t) =>
+    transitions[t].from.includes(status),
+  );
+  const refused = `Cannot ${transitionWords[transition]} an appointment that is ${status}`;
+  return possible.length === 0
+    ? `${refused}; a ${status} appointment is final`
+    : `${refused}; from ${status} you can: ${possible.map((t) => transitionWords[t]).join(', ')}`;
+}
 
 export async function transitionAppointment(
   ctx: Pick<AppContext, 'db'>,
@@ -393,16 +488,13 @@ export async function transitionAppointment(
   );
   if (!row) {
     const now = await loadAppointment(ctx, id);
-    throw new AppError(
-      'conflict',
-      `Cannot ${transition.replace('_', '-')} an appointment that is ${now.status}`,
-    );
+    throw new AppError('conflict', refusedTransition(transition, now.status));
   }
-  return toAppointmentDto(row);
+  return answerOf(ctx, row);
 }
 
 export async function listAppointments(
-  ctx: Pick<AppContext, 'db'>,
+  ctx: Pick<AppContext, 'db' | 'config'>,
   actor: Principal,
   query: ListAppointmentsQueryInput,
 ) {
@@ -413,20 +505,22 @@ export async function listAppointments(
     s: (value) => !Number.isNaN(Date.parse(value)),
   });
   const rows = await repo.listAppointments(ctx.db, {
-    doctorId: query.doctor_id,
-    patientId: query.patient_id,
-    status: query.status,
-    from: parseOptionalTimestamp(query.from, 'query.from'),
-    to: parseOptionalTimestamp(query.to, 'query.to'),
+    ...appointmentFilter(ctx, actor, query),
     after,
     limit,
   });
-  const page = toPage(rows, limit, (row) => ({ s: row.startsAt.toISOString(), id: row.id }));
+  const page = toPage(rows, limit, ({ appointment }) => ({
+    s: appointment.startsAt.toISOString(),
+    id: appointment.id,
+  }));
   await recordAudit(ctx.db, whoOf(actor), {
     action: 'appointment.list',
     resourceType: 'appointment',
-    patientIds: page.items.map((row) => row.patientId),
+    patientIds: page.items.map((row) => row.appointment.patientId),
     details: { count: page.items.length },
   });
-  return { items: page.items.map(toAppointmentDto), next_cursor: page.next_cursor };
+  return {
+    items: page.items.map((row) => toAppointmentDto(row.appointment, row.patient)),
+    next_cursor: page.next_cursor,
+  };
 }

@@ -7,9 +7,7 @@ import {
   nurse,
   useAppointmentsApp,
   type Status,
-  MINUTE,
   DAY,
-  dayStart,
   at,
   iso,
   newDoctor,
@@ -23,6 +21,9 @@ import {
   conflictingIdOf,
   listAll,
 } from './appointments.test-support.js';
+import { workingSlot } from '../../../test/working-hours.js';
+
+const everyDay = [1, 2, 3, 4, 5, 6, 7];
 
 useAppointmentsApp();
 
@@ -65,7 +66,7 @@ describe('status machine', () => {
         const appt = await booked({
           patient_id: patient,
           doctor_id: doctor.id,
-          starts_at: iso(dayStart(7) + slot++ * 30 * MINUTE),
+          starts_at: workingSlot(slot++, 30, { firstDay: 7, workdays: everyDay }),
         });
         for (const step of pathTo[status]) await actOk(appt.id, step);
         const res = await act(appt.id, action);

@@ -86,3 +86,63 @@ export function workingWindow(date: string, rules: AvailabilityRules): Interval 
     endsAt: zonedInstant(date, rules.workdayEnd, rules.timeZone),
   };
 }
+
+/** The calendar date (YYYY-MM-DD) in `timeZone` at the instant `at`. */
+export function clinicDate(at: Date, timeZone: string): string {
+  // en-CA formats as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(at);
+}
+
+/** The calendar date after `date` (YYYY-MM-DD); pure date arithmetic, no time zone involved. */
+export function nextDate(date: string): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+}
+
+/**
+ * The clinic day `date` as the instants [start of that day, start of the next day) in
+ * `timeZone`: 23 or 25 hours long across a daylight-saving change, never a fixed 24.
+ */
+export function clinicDay(date: string, timeZone: string): Interval {
+  return {
+    startsAt: zonedInstant(date, '00:00', timeZone),
+    endsAt: zonedInstant(nextDate(date), '00:00', timeZone),
+  };
+}
+
+const weekdayNames = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+
+/** "Mon-Fri 09:00-17:00 (Europe/Berlin)": the working hours in words, for error messages. */
+export function describeWorkingHours(rules: Omit<AvailabilityRules, 'stepMinutes'>): string {
+  const days = [...rules.workdays].sort((a, b) => a - b);
+  const runs: string[] = [];
+  for (let i = 0; i < days.length;) {
+    let j = i;
+    while (j + 1 < days.length && days[j + 1] === (days[j] ?? 0) + 1) j++;
+    const first = weekdayNames[(days[i] ?? 1) - 1] ?? '';
+    const last = weekdayNames[(days[j] ?? 1) - 1] ?? '';
+    runs.push(j === i ? first : `${first}-${last}`);
+    i = j + 1;
+  }
+  return `${runs.join(', ')} ${rules.workdayStart}-${rules.workdayEnd} (${rules.timeZone})`;
+}
+
+/**
+ * Whether [startsAt, endsAt) lies within the working hours of one working day in the clinic's
+ * time zone (an appointment may end exactly at closing time).
+ */
+export function withinWorkingHours(
+  slot: Interval,
+  rules: Omit<AvailabilityRules, 'stepMinutes'>,
+): boolean {
+  const date = clinicDate(slot.startsAt, rules.timeZone);
+  if (!rules.workdays.includes(isoWeekday(date))) return false;
+  const open = zonedInstant(date, rules.workdayStart, rules.timeZone).getTime();
+  const close = zonedInstant(date, rules.workdayEnd, rules.timeZone).getTime();
+  return slot.startsAt.getTime() >= open && slot.endsAt.getTime() <= close;
+}

@@ -10,7 +10,7 @@ import { listAppointments } from './appointments.service.js';
 
 /** A patient's appointments (scoped list); unknown patient is 404. */
 export async function listPatientAppointments(
-  ctx: Pick<AppContext, 'db'>,
+  ctx: Pick<AppContext, 'db' | 'config'>,
   actor: Principal,
   patientId: string,
   query: { limit?: number; cursor?: string },

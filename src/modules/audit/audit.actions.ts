@@ -41,6 +41,8 @@ export const auditActions = [
   'appointment.create',
   'appointment.update',
   'appointment.transition',
+  // A booking or reschedule outside working hours let through by ?allow_outside_hours=true.
+  'appointment.outside_hours_override',
   'appointment.export',
   'appointment.subscribe',
   'prescription.list',

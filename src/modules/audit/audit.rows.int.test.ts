@@ -15,6 +15,7 @@ import {
   only,
   sealAll,
 } from './audit.test-support.js';
+import { onWorkingDay } from '../../../test/working-hours.js';
 
 /**
  * SECURITY.md "Audit and logs": every read, change, delete and export of patient data writes one
@@ -134,7 +135,7 @@ describe('audit rows for patient data', () => {
     });
     expect(note.statusCode).toBe(201);
     await t.app.inject({ method: 'GET', url: `/api/v1/patients/${patient.id}/notes`, headers });
-    const startsAt = new Date(Date.now() + 86_400_000 * 3).toISOString();
+    const startsAt = onWorkingDay(2, 10);
     const booked = await t.app.inject({
       method: 'POST',
       url: '/api/v1/appointments',

@@ -10,6 +10,9 @@ import {
   type TestApp,
   type TestUser,
 } from '../../../test/helpers.js';
+import { onWorkingDay } from '../../../test/working-hours.js';
+
+const everyDay = [1, 2, 3, 4, 5, 6, 7];
 
 const clock = testClock();
 let t: TestApp;
@@ -93,7 +96,7 @@ describe('GET /patients/{id}/summary.pdf', () => {
       payload: {
         patient_id: patient.id,
         doctor_id: doctor.id,
-        starts_at: new Date(clock.now().getTime() + 3 * DAY).toISOString(),
+        starts_at: onWorkingDay(2, 10, 0, { workdays: everyDay }),
         reason: 'Annual review',
       },
     });
@@ -189,12 +192,13 @@ describe('GET /patients/{id}/summary.pdf', () => {
       payload: {
         patient_id: patient.id,
         doctor_id: doctor.id,
-        starts_at: new Date(clock.now().getTime() + DAY / 2).toISOString(),
+        // Tomorrow 09:00 UTC (inside working hours), which two days on lies in the past.
+        starts_at: onWorkingDay(0, 9, 0, { workdays: everyDay }),
         reason: 'Wound check',
       },
     });
     expect(booked.statusCode).toBe(201);
-    clock.advance(DAY);
+    clock.advance(2 * DAY);
     const fresh = await login(t.app, doctor.email, doctor.password);
     const text = pdfText((await summary(patient.id, fresh.access_token)).rawPayload);
     const recent = text.indexOf('Recent appointments');

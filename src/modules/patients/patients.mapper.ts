@@ -45,6 +45,7 @@ export function toNoteDto(row: VisitNoteRow) {
     patient_id: row.patientId,
     content: row.content,
     visit_type: row.visitType,
+    appointment_id: row.appointmentId,
     author_id: row.authorId,
     created_at: row.createdAt.toISOString(),
   };

@@ -14,6 +14,7 @@ import {
 } from 'drizzle-orm';
 import { prepared } from '../../db/prepared.js';
 import type { DbOrTx } from '../../db/client.js';
+import { appointments } from '../../db/schema/appointments.js';
 import {
   patientFavorites,
   patients,
@@ -320,6 +321,19 @@ export async function insertNote(
   const [created] = await db.insert(visitNotes).values(row).returning();
   if (!created) throw new Error('insert returned no row');
   return created;
+}
+
+/** The patient of an appointment, if it exists (why a note's appointment_id was refused). */
+export async function appointmentPatientId(
+  db: DbOrTx,
+  appointmentId: string,
+): Promise<string | undefined> {
+  const [row] = await db
+    .select({ patientId: appointments.patientId })
+    .from(appointments)
+    .where(eq(appointments.id, appointmentId))
+    .limit(1);
+  return row?.patientId;
 }
 
 /** Newest first; ids are UUIDv7 so id order is creation order. */

@@ -151,6 +151,15 @@ export const VisitTypeSchema = Type.Union([
 export const CreateNoteBody = StrictObject({
   content: Text({ minLength: 1, maxLength: 20_000 }),
   visit_type: VisitTypeSchema,
+  appointment_id: Type.Optional(
+    Nullable(
+      Type.String({
+        format: 'uuid',
+        maxLength: 36,
+        description: 'The appointment of this patient the note belongs to',
+      }),
+    ),
+  ),
 });
 export type CreateNoteInput = Static<typeof CreateNoteBody>;
 
@@ -159,6 +168,7 @@ export const NoteSchema = Type.Object({
   patient_id: Uuid,
   content: Type.String(),
   visit_type: VisitTypeSchema,
+  appointment_id: Type.Union([Uuid, Type.Null()]),
   author_id: Uuid,
   created_at: Timestamp,
 });

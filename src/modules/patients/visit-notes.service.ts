@@ -1,5 +1,7 @@
 import type { AppContext } from '../../context.js';
 import { requirePermission } from '../../lib/access.js';
+import { sqlState } from '../../lib/db-errors.js';
+import { fieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { pageById } from '../../lib/pagination.js';
 import type { Principal } from '../../lib/permissions.js';
@@ -18,25 +20,42 @@ export async function addNote(
 ) {
   requirePermission(actor, 'visit_notes.manage');
   await loadPatient(ctx, patientId);
-  const row = await auditedChange(
-    ctx,
-    whoOf(actor),
-    (tx) =>
-      repo.insertNote(tx, {
-        id: newId(),
+  const appointmentId = input.appointment_id ?? null;
+  try {
+    const row = await auditedChange(
+      ctx,
+      whoOf(actor),
+      (tx) =>
+        repo.insertNote(tx, {
+          id: newId(),
+          patientId,
+          authorId: actor.userId,
+          visitType: input.visit_type,
+          content: input.content,
+          appointmentId,
+        }),
+      (note) => ({
+        action: 'visit_note.create',
+        resourceType: 'visit_note',
+        resourceId: note.id,
         patientId,
-        authorId: actor.userId,
-        visitType: input.visit_type,
-        content: input.content,
+        ...(appointmentId === null ? {} : { details: { appointment_id: appointmentId } }),
       }),
-    (note) => ({
-      action: 'visit_note.create',
-      resourceType: 'visit_note',
-      resourceId: note.id,
-      patientId,
-    }),
-  );
-  return toNoteDto(row);
+    );
+    return toNoteDto(row);
+  } catch (error) {
+    // The (appointment_id, patient_id) foreign key decides; the lookup only words the answer.
+    if (appointmentId === null || sqlState(error) !== '23503') throw error;
+    const owner = await repo.appointmentPatientId(ctx.db, appointmentId);
+    throw fieldError(
+      'body.appointment_id',
+      owner === undefined ? 'not found' : "is another patient's appointment",
+      owner === undefined
+        ? 'appointment_id does not name a known appointment'
+        : "appointment_id names another patient's appointment; a note can only belong to an appointment of its own patient",
+      { code: 'unprocessable', cause: error },
+    );
+  }
 }
 
 export async function listNotes(

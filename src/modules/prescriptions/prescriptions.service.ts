@@ -148,7 +148,10 @@ async function loadForChange(ctx: Pick<AppContext, 'db'>, actor: Principal, id: 
     throw forbidden('Only the prescriber or an admin may change this prescription');
   }
   if (row.status !== 'active') {
-    throw new AppError('conflict', `A ${row.status} prescription can no longer be changed`);
+    throw new AppError(
+      'conflict',
+      `A ${row.status} prescription can no longer be changed; only an active one can be changed, cancelled or completed`,
+    );
   }
   return row;
 }
@@ -220,7 +223,12 @@ export async function endPrescription(
         status: to,
         ...(reason === undefined ? {} : { cancelReason: reason }),
       });
-      if (!updated) throw new AppError('conflict', 'The prescription is no longer active');
+      if (!updated) {
+        throw new AppError(
+          'conflict',
+          'The prescription is no longer active; only an active one can be cancelled or completed',
+        );
+      }
       return raise(tx, to, updated);
     },
     (updated) => prescriptionEvent('prescription.transition', updated, { to }),

@@ -15,6 +15,7 @@ import {
   useTestApp,
 } from '../../../test/helpers.js';
 import type { PrescriptionDto } from './prescriptions.schemas.js';
+import { onWorkingDay } from '../../../test/working-hours.js';
 
 export let t: TestApp;
 export let admin: TestUser;
@@ -102,12 +103,9 @@ export async function allIds(url: string, token = doctor.accessToken): Promise<s
   throw new Error('pagination did not end');
 }
 
-/** A start time `days` ahead at 10:00 UTC (always in the future for days >= 1). */
+/** 10:00 UTC on the `days`-th working day from tomorrow (days >= 1; distinct days stay distinct). */
 export function futureStart(days: number): string {
-  const now = new Date();
-  return new Date(
-    Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + days, 10),
-  ).toISOString();
+  return onWorkingDay(days - 1, 10);
 }
 
 export async function bookAppointment(patientId: string, days: number): Promise<string> {

@@ -1,0 +1,54 @@
+/**
+ * Booking times inside the default working hours (09:00-17:00 UTC, Monday-Friday: config's
+ * WORKDAY_START, WORKDAY_END, WORKDAYS and CLINIC_TIMEZONE defaults), which bookings must respect
+ * (422 outside_working_hours otherwise). Tests that book pick their times here instead of at
+ * arbitrary hours.
+ */
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+const OPEN_MINUTE = 9 * 60;
+const WORKDAY_MINUTES = 8 * 60;
+
+export interface WorkingOptions {
+  /** Days from today (UTC) to start counting from; 1 (tomorrow) keeps every slot in the future. */
+  firstDay?: number;
+  /** ISO weekdays that are working days; the config default is Monday-Friday. */
+  workdays?: readonly number[];
+}
+
+function isoWeekdayOf(ms: number): number {
+  const day = new Date(ms).getUTCDay();
+  return day === 0 ? 7 : day;
+}
+
+/** Midnight UTC of the `index`-th working day (0 = the first) from `firstDay` days ahead. */
+export function workingDayStart(index: number, options: WorkingOptions = {}): number {
+  const workdays = options.workdays ?? [1, 2, 3, 4, 5];
+  const now = new Date();
+  let day =
+    Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) +
+    (options.firstDay ?? 1) * DAY;
+  let remaining = index;
+  for (;;) {
+    if (workdays.includes(isoWeekdayOf(day))) {
+      if (remaining === 0) return day;
+      remaining--;
+    }
+    day += DAY;
+  }
+}
+
+/** hh:mm UTC on the `index`-th working day, as RFC 3339 (hh:mm must lie within 09:00-17:00). */
+export function onWorkingDay(index: number, hh: number, mm = 0, options: WorkingOptions = {}) {
+  return new Date(workingDayStart(index, options) + (hh * 60 + mm) * MINUTE).toISOString();
+}
+
+/**
+ * The `n`-th back-to-back slot of `minutes` within working hours, day after working day: slot 0
+ * starts 09:00 on the first working day, slot 16 (of 30 minutes) 09:00 on the next one.
+ */
+export function workingSlot(n: number, minutes = 30, options: WorkingOptions = {}): string {
+  const perDay = Math.floor(WORKDAY_MINUTES / minutes);
+  const start = workingDayStart(Math.floor(n / perDay), options);
+  return new Date(start + (OPEN_MINUTE + (n % perDay) * minutes) * MINUTE).toISOString();
+}
