@@ -29,6 +29,7 @@ import { patientSummaryPdf } from './modules/patient-summary/index.js';
 import { patientsModule } from './modules/patients/index.js';
 import { prescriptionsModule } from './modules/prescriptions/index.js';
 import { promptsModule } from './modules/prompts/index.js';
+import { remindersModule } from './modules/reminders/index.js';
 import { statusModule } from './modules/status/index.js';
 import { usersModule } from './modules/users/index.js';
 import { authPlugin } from './plugins/auth.js';
@@ -178,6 +179,8 @@ export async function buildApp(
       },
       { prefix: '/api/v1' },
     );
+    // Background jobs without routes: appointment reminder emails (off when no lead is set).
+    await app.register(remindersModule, { ctx });
     await app.ready();
     // A Fastify instance is thenable (it resolves to itself once ready), which this rule flags.
     // eslint-disable-next-line @typescript-eslint/return-await

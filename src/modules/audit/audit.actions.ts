@@ -42,6 +42,7 @@ export const auditActions = [
   'appointment.update',
   'appointment.transition',
   'appointment.export',
+  'appointment.reminder',
   'prescription.list',
   'prescription.read',
   'prescription.create',
