@@ -29,7 +29,7 @@ export function dropReason(
   return undefined;
 }
 
-/** The clinic's wall-clock date and time of an instant, e.g. "Tuesday, 8 December 2026, 14:30". */
+/** The clinic's wall-clock date and time of an instant, e.g. "Tuesday, 8 December 2026 at 14:30". */
 export function clinicTime(at: Date, timeZone: string): string {
   return new Intl.DateTimeFormat('en-GB', {
     timeZone,
