@@ -40,7 +40,11 @@ let doctor: TestUser;
 
 beforeAll(async () => {
   sink = await startSmtpSink();
-  const env = { SMTP_URL: sink.url, JOBS_POLL_INTERVAL_MS: POLL_MS };
+  const env = {
+    SMTP_URL: sink.url,
+    JOBS_POLL_INTERVAL_MS: POLL_MS,
+    REMINDER_LEAD_MINUTES: '1440,120',
+  };
   t = await buildTestApp(env, { clock });
   for (let i = 0; i < 2; i++) {
     extraRunners.push(startReminderRunner(t.app.ctx, Number(POLL_MS), t.app.log));

@@ -41,7 +41,12 @@ beforeAll(async () => {
   sink = await startSmtpSink();
   t = await buildTestApp(
     // The app's own runner stays out of the way (60 s); the tests run passes themselves.
-    { SMTP_URL: sink.url, JOBS_POLL_INTERVAL_MS: '60000', LOG_LEVEL: 'info' },
+    {
+      SMTP_URL: sink.url,
+      JOBS_POLL_INTERVAL_MS: '60000',
+      REMINDER_LEAD_MINUTES: '1440,120',
+      LOG_LEVEL: 'info',
+    },
     { clock, logger: undefined, logStream: { write: (line) => logLines.push(line) } },
   );
   [nurse] = await createUsers(t.app, 'nurse');
@@ -380,5 +385,17 @@ describe('appointment reminders', () => {
     expect((await rowsOf(orphan))[0]).toMatchObject({ status: 'sent', attempts: 2 });
     expect(mailTo(patient)).toHaveLength(1);
     expect((await rowsOf(appointment))[0]?.status).toBe('sent');
+  });
+
+  it('hands claimed reminders back unsent when the app is stopping', async () => {
+    const patient = await newPatient();
+    const appointment = await bookIn(patient, 30 * MIN);
+    const stopping = await runDueReminders(t.app.ctx, { signal: AbortSignal.abort() });
+    expect(stopping.released).toBeGreaterThanOrEqual(1);
+    expect(mailTo(patient)).toHaveLength(0);
+    expect((await rowsOf(appointment))[0]).toMatchObject({ status: 'pending', attempts: 0 });
+    await run();
+    expect(mailTo(patient)).toHaveLength(1);
+    expect((await rowsOf(appointment))[0]).toMatchObject({ status: 'sent', attempts: 1 });
   });
 });
