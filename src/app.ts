@@ -31,6 +31,7 @@ import { patientSummaryPdf } from './modules/patient-summary/index.js';
 import { patientsModule } from './modules/patients/index.js';
 import { prescriptionsModule } from './modules/prescriptions/index.js';
 import { promptsModule } from './modules/prompts/index.js';
+import { remindersModule } from './modules/reminders/index.js';
 import { statusModule } from './modules/status/index.js';
 import { usersModule } from './modules/users/index.js';
 import { authPlugin } from './plugins/auth.js';
@@ -211,6 +212,8 @@ export async function buildApp(
       },
       { prefix: '/api/v1' },
     );
+    // Background jobs without routes: appointment reminder emails (off when no lead is set).
+    await app.register(remindersModule, { ctx });
     // Consumers are registered by now: dispatching starts with the app, never before.
     const started = outbox;
     app.addHook('onReady', async () => {

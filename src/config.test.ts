@@ -43,6 +43,7 @@ describe('loadConfig defaults', () => {
       auditSealIntervalMs: 200,
       jobsPollIntervalMs: 1_000,
       sseHeartbeatMs: 15_000,
+      reminderLeadMinutes: [120, 1440],
       registrationMode: 'open',
       corsOrigins: [],
       docsEnabled: true,
@@ -337,6 +338,42 @@ describe('working hours for availability', () => {
     ['WORKDAYS', { WORKDAYS: '0-4' }],
     ['WORKDAYS', { WORKDAYS: 'mon-fri' }],
     ['SLOT_STEP_MINUTES', { SLOT_STEP_MINUTES: '1' }],
+  ])('refuses a bad %s', (key, env) => {
+    const error = configErrorOf(env);
+    expect(error.key).toBe(key);
+    expect(error.message).toContain(key);
+  });
+});
+
+describe('appointment reminders', () => {
+  it('defaults to 1440 and 120 minutes, polled every second', () => {
+    const config = loadConfig({});
+    expect(config.reminderLeadMinutes).toEqual([120, 1440]);
+    expect(config.jobsPollIntervalMs).toBe(1_000);
+  });
+
+  it.each([
+    ['60', [60]],
+    [' 2880 , 15,60 ', [15, 60, 2880]],
+    ['120,120,1', [1, 120]],
+    ['43200', [43_200]],
+  ])('parses REMINDER_LEAD_MINUTES=%j sorted, without duplicates', (raw, leads) => {
+    expect(loadConfig({ REMINDER_LEAD_MINUTES: raw }).reminderLeadMinutes).toEqual(leads);
+  });
+
+  it.each(['0', '', '  ', ' 0 '])('turns reminders off with REMINDER_LEAD_MINUTES=%j', (raw) => {
+    expect(loadConfig({ REMINDER_LEAD_MINUTES: raw }).reminderLeadMinutes).toEqual([]);
+  });
+
+  it.each([
+    ['REMINDER_LEAD_MINUTES', { REMINDER_LEAD_MINUTES: '1440,0' }],
+    ['REMINDER_LEAD_MINUTES', { REMINDER_LEAD_MINUTES: '-5' }],
+    ['REMINDER_LEAD_MINUTES', { REMINDER_LEAD_MINUTES: '43201' }],
+    ['REMINDER_LEAD_MINUTES', { REMINDER_LEAD_MINUTES: '1.5' }],
+    ['REMINDER_LEAD_MINUTES', { REMINDER_LEAD_MINUTES: '1440,,120' }],
+    ['REMINDER_LEAD_MINUTES', { REMINDER_LEAD_MINUTES: '1d' }],
+    ['JOBS_POLL_INTERVAL_MS', { JOBS_POLL_INTERVAL_MS: '5' }],
+    ['JOBS_POLL_INTERVAL_MS', { JOBS_POLL_INTERVAL_MS: '60001' }],
   ])('refuses a bad %s', (key, env) => {
     const error = configErrorOf(env);
     expect(error.key).toBe(key);

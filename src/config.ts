@@ -128,6 +128,33 @@ function weekdays(env: Env, key: string, fallback: string): readonly number[] {
   return Object.freeze([...days].sort());
 }
 
+/** Reminder lead times must fit the 365-day booking horizon's last month: 1 minute .. 30 days. */
+const MAX_LEAD_MINUTES = 43_200;
+
+/**
+ * REMINDER_LEAD_MINUTES: a comma list of minutes before an appointment, e.g. "1440,120". Unset
+ * gives the fallback; "0" or an empty value turns reminders off (an empty list). Sorted,
+ * without duplicates.
+ */
+function leadMinutes(env: Env, key: string, fallback: string): readonly number[] {
+  const given = env[key];
+  const raw = (given ?? fallback).trim();
+  if (raw === '' || raw === '0') return Object.freeze([]);
+  const leads = new Set<number>();
+  for (const part of raw.split(',')) {
+    const item = part.trim();
+    const value = Number(item);
+    if (!/^\d+$/.test(item) || value < 1 || value > MAX_LEAD_MINUTES) {
+      throw new ConfigError(
+        key,
+        `expected a comma list of minutes 1..${MAX_LEAD_MINUTES} (or 0 for none), got "${raw}"`,
+      );
+    }
+    leads.add(value);
+  }
+  return Object.freeze([...leads].sort((a, b) => a - b));
+}
+
 const nodeEnvs = ['development', 'production', 'test'] as const;
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const registrationModes = ['open', 'closed'] as const;
@@ -227,10 +254,13 @@ export function loadConfig(env: Env = process.env) {
     // How often committed audit rows are sealed into the hash chain; the sealing lag is about
     // one interval.
     auditSealIntervalMs: int(env, 'AUDIT_SEAL_INTERVAL_MS', 200, 10, 60_000),
-    // How often each instance looks for outbox events (and due jobs) when no wake-up reached it.
+    // How often each instance looks for outbox events and due jobs (appointment reminders) when
+    // no wake-up reached it.
     jobsPollIntervalMs: int(env, 'JOBS_POLL_INTERVAL_MS', 1_000, 10, 60_000),
     // Comment lines on an idle event stream, so proxies and clients keep it open.
     sseHeartbeatMs: int(env, 'SSE_HEARTBEAT_MS', 15_000, 100, 300_000),
+    // Appointment reminder emails this many minutes before the start; empty = no reminders.
+    reminderLeadMinutes: leadMinutes(env, 'REMINDER_LEAD_MINUTES', '1440,120'),
     registrationMode: oneOf(env, 'REGISTRATION_MODE', 'open', registrationModes),
     corsOrigins: Object.freeze(list(env, 'CORS_ORIGINS')),
     docsEnabled: bool(env, 'DOCS_ENABLED', true),

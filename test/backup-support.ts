@@ -10,6 +10,8 @@ import { listTables } from '../src/backup/catalog.js';
 import { buildApp } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { jobDatabaseOptions, openDatabase, type Database, type Db } from '../src/db/client.js';
+import { appointments } from '../src/db/schema/appointments.js';
+import { appointmentReminders } from '../src/db/schema/reminders.js';
 import { mfaBackupCodes, mfaChallenges } from '../src/db/schema/security.js';
 import { newId } from '../src/lib/ids.js';
 import { createLocalStorage } from '../src/infra/storage/local.js';
@@ -191,6 +193,19 @@ export async function seedEveryTable(app: FastifyInstance): Promise<Seeded> {
     userId: admin.id,
     tokenHash: `t${randomBytes(8).toString('hex')}`,
     expiresAt: new Date(now.getTime() + 300_000),
+  });
+  // A reminder sent for a demo appointment (the reminder job is off in tests).
+  const [booked] = await app.ctx.db.select().from(appointments).limit(1);
+  if (booked === undefined) throw new Error('the demo practice has no appointment');
+  await app.ctx.db.insert(appointmentReminders).values({
+    appointmentId: booked.id,
+    leadMinutes: 120,
+    startsAt: booked.startsAt,
+    status: 'sent',
+    attempts: 2,
+    nextAttemptAt: now,
+    lastError: null,
+    sentAt: now,
   });
   return { admin, doctor, documentId: document.id, documentSha: document.sha256 };
 }

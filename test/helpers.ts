@@ -72,6 +72,9 @@ export async function buildTestApp(
     JWT_SECRET: testSecret,
     // Many tests share one client address; the rate-limit tests switch it back on.
     RATE_LIMIT_ENABLED: 'false',
+    // No reminder job in the background of every test file (its emails and audit rows would
+    // mix with theirs); the reminder tests switch it on.
+    REMINDER_LEAD_MINUTES: '0',
     ...(database ? { DATABASE_URL: routeDatabaseUrl?.(database.url) ?? database.url } : {}),
     ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
     ...env,

@@ -4,11 +4,25 @@ import { join, resolve } from 'node:path';
 import type { Transporter } from 'nodemailer';
 import type { Config } from '../config.js';
 
-/** Plain-text mail is all MedCore sends (reset links); no HTML, no attachments. */
+/** An attachment given as text (an .ics calendar file); never a path or a URL. */
+export interface MailAttachment {
+  filename: string;
+  content: string;
+  contentType: string;
+}
+
+/** Plain-text mail (reset links, reminders), optionally with text attachments; no HTML. */
 export interface MailMessage {
   to: string;
   subject: string;
   text: string;
+  attachments?: readonly MailAttachment[];
+  /**
+   * A Message-ID of our own, e.g. one per reminder: a message sent twice (a crash between the
+   * relay's acceptance and our record of it) then carries the same id both times, which lets
+   * mail systems that deduplicate by Message-ID drop the second.
+   */
+  messageId?: string;
 }
 
 export type MailerMode = 'smtp' | 'outbox' | 'memory';
@@ -98,11 +112,21 @@ function smtpMailer(options: MailerOptions, url: string): Mailer {
     mode: 'smtp',
     sent: [],
     async send(message) {
-      await (await transport.get()).sendMail({ from: options.emailFrom, ...message });
+      await (await transport.get()).sendMail(envelope(options, message));
     },
     close() {
       transport.close();
     },
+  };
+}
+
+/** The nodemailer message: attachments are copied, as nodemailer takes mutable arrays. */
+function envelope(options: MailerOptions, message: MailMessage) {
+  const { attachments, ...rest } = message;
+  return {
+    from: options.emailFrom,
+    ...rest,
+    ...(attachments === undefined ? {} : { attachments: attachments.map((a) => ({ ...a })) }),
   };
 }
 
@@ -126,7 +150,7 @@ function outboxMailer(options: MailerOptions, dir: string): Mailer {
     sent: [],
     async send(message) {
       const transport = await compose.get();
-      const info = (await transport.sendMail({ from: options.emailFrom, ...message })) as {
+      const info = (await transport.sendMail(envelope(options, message))) as {
         message: Buffer;
       };
       // Owner-only: the files hold reset tokens. Server-generated names, never from input.

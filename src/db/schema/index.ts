@@ -9,3 +9,4 @@ export * from './prompts.js';
 export * from './status.js';
 export * from './documents.js';
 export * from './outbox.js';
+export * from './reminders.js';

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  boolean,
   date,
   index,
   integer,
@@ -52,6 +53,8 @@ export const patients = pgTable(
     allergies: jsonb('allergies').$type<string[]>().notNull().default([]),
     notes: text('notes'),
     assignedDoctorId: uuid('assigned_doctor_id').references(() => users.id),
+    // Appointment reminder emails are not sent to this patient (migration 0018).
+    remindersOptOut: boolean('reminders_opt_out').notNull().default(false),
     createdBy: uuid('created_by').references(() => users.id),
     version: integer('version').notNull().default(1),
     // Millisecond precision, like JavaScript dates: keyset cursors carry it exactly.

@@ -33,6 +33,21 @@ export async function appointmentIcs(
     loadPatient(ctx, row.patientId).catch(() => undefined),
     findAccount(ctx, row.doctorId),
   ]);
+  return calendarEvent(row, {
+    mrn: patient?.mrn,
+    doctor: doctor?.fullName ?? doctor?.username ?? row.doctorId,
+  });
+}
+
+/**
+ * The iCalendar text of one appointment (the export above, and the reminder emails' attachment).
+ * The UID is stable per appointment and SEQUENCE its version, so a calendar updates the event it
+ * already holds when a rescheduled appointment arrives again.
+ */
+export function calendarEvent(
+  row: AppointmentRow,
+  about: { mrn: string | undefined; doctor: string },
+): string {
   const { error, value } = createEvent({
     uid: `${row.id}@medcore`,
     productId: 'medcore/appointments',
@@ -40,8 +55,8 @@ export async function appointmentIcs(
     startInputType: 'utc',
     startOutputType: 'utc',
     duration: { minutes: row.durationMinutes },
-    title: `Appointment${patient ? ` (${patient.mrn})` : ''}`,
-    description: `Doctor: ${doctor?.fullName ?? doctor?.username ?? row.doctorId}`,
+    title: `Appointment${about.mrn === undefined ? '' : ` (${about.mrn})`}`,
+    description: `Doctor: ${about.doctor}`,
     status: icsStatus(row),
     sequence: row.version,
     created: row.createdAt.getTime(),

@@ -45,6 +45,7 @@ export const auditActions = [
   'appointment.outside_hours_override',
   'appointment.export',
   'appointment.subscribe',
+  'appointment.reminder',
   'prescription.list',
   'prescription.read',
   'prescription.create',

@@ -62,6 +62,7 @@ describe('POST /patients', () => {
       allergies: [],
       notes: 'prefers mornings',
       assigned_doctor_id: doctor.id,
+      reminders_opt_out: false,
       is_favorite: false,
       version: 1,
     });

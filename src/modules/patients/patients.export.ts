@@ -25,6 +25,8 @@ const baseColumns: [string, (row: PatientRow) => string | null][] = [
   ['initial_complaint', (r) => r.initialComplaint],
   ['initial_diagnosis', (r) => r.initialDiagnosis],
   ['assigned_doctor_id', (r) => r.assignedDoctorId],
+  // A practice moving to another system must carry the patient's choice along.
+  ['reminders_opt_out', (r) => String(r.remindersOptOut)],
   ['created_at', (r) => r.createdAt.toISOString()],
 ];
 

@@ -48,6 +48,34 @@ describe('GET /patients/{id}', () => {
 });
 
 describe('PATCH /patients/{id}', () => {
+  it('takes reminders_opt_out on create and update (default false), shows it on reads', async () => {
+    const plain = await newPatient();
+    expect(plain.reminders_opt_out).toBe(false);
+    const out = await newPatient({ reminders_opt_out: true });
+    expect((await getPatient(out.id)).reminders_opt_out).toBe(true);
+
+    const back = await api(t.app)
+      .as(receptionist)
+      .patch(`/patients/${out.id}`, { reminders_opt_out: false });
+    expect(back.statusCode, back.body).toBe(200);
+    expect(back.json<PatientDto>()).toMatchObject({ reminders_opt_out: false, version: 2 });
+    const again = await api(t.app)
+      .as(receptionist)
+      .patch(`/patients/${plain.id}`, { reminders_opt_out: true });
+    expect(again.json<PatientDto>().reminders_opt_out).toBe(true);
+    expect((await getPatient(plain.id)).reminders_opt_out).toBe(true);
+
+    // A boolean only: no coercion of strings or null.
+    for (const bad of ['true', null, 1]) {
+      const res = await api(t.app)
+        .as(receptionist)
+        .patch(`/patients/${plain.id}`, { reminders_opt_out: bad });
+      expect(res.statusCode).toBe(400);
+      expect(problemOf(res).errors?.[0]?.field).toContain('reminders_opt_out');
+    }
+    expect((await getPatient(plain.id)).version).toBe(2);
+  });
+
   it('honours If-Match: stale -> 412 (unchanged), current -> 200 with a new ETag', async () => {
     const p = await newPatient({ phone: '+1 555 0000' });
     const first = await api(t.app)

@@ -291,6 +291,7 @@ describe('GET /patients/export.csv', () => {
         medical_history: 'line one\nline two',
         allergies: ['Latex', 'penicillin'],
         notes: 'n',
+        reminders_opt_out: true,
       },
       doctor.accessToken,
     );
@@ -311,6 +312,7 @@ describe('GET /patients/export.csv', () => {
       medical_history: 'line one\nline two',
       allergies: 'latex; penicillin',
       notes: 'n',
+      reminders_opt_out: 'true',
     });
   });
 

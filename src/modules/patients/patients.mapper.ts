@@ -26,6 +26,7 @@ export function toPatientDto(
     initial_complaint: row.initialComplaint,
     initial_diagnosis: row.initialDiagnosis,
     assigned_doctor_id: row.assignedDoctorId,
+    reminders_opt_out: row.remindersOptOut,
     is_favorite: isFavorite,
     version: row.version,
     created_at: row.createdAt.toISOString(),

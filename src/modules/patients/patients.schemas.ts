@@ -42,6 +42,10 @@ const Allergies = Type.Array(Str({ minLength: 1, maxLength: 100 }), {
   description: 'Substance names, e.g. ["penicillin", "latex"]',
 });
 
+const RemindersOptOut = Type.Boolean({
+  description: 'true: no appointment reminder emails are sent to this patient (default false)',
+});
+
 const patientFields = {
   date_of_birth: DateOnly,
   gender: GenderSchema,
@@ -73,6 +77,7 @@ export const CreatePatientBody = StrictObject({
   allergies: Type.Optional(Allergies),
   notes: Type.Optional(Nullable(patientFields.notes)),
   assigned_doctor_id: Type.Optional(Nullable(Uuid)),
+  reminders_opt_out: Type.Optional(RemindersOptOut),
 });
 export type CreatePatientInput = Static<typeof CreatePatientBody>;
 
@@ -109,6 +114,7 @@ export const PatientSchema = Type.Object(
     allergies: Type.Optional(Type.Array(Type.String())),
     notes: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     assigned_doctor_id: Type.Union([Uuid, Type.Null()]),
+    reminders_opt_out: Type.Boolean(),
     is_favorite: Type.Boolean(),
     version: Type.Integer(),
     created_at: Timestamp,

@@ -85,6 +85,7 @@ function toColumns(input: UpdatePatientInput): Partial<NewPatientRow> {
     ['allergies', 'allergies'],
     ['notes', 'notes'],
     ['assigned_doctor_id', 'assignedDoctorId'],
+    ['reminders_opt_out', 'remindersOptOut'],
   ];
   for (const [field, column] of map) {
     if (input[field] !== undefined) (columns as Record<string, unknown>)[column] = input[field];
