@@ -9,6 +9,7 @@ import { systemClock, type Clock } from './lib/clock.js';
 import { loggerOptions } from './logger.js';
 import { ProblemSchema } from './lib/schema.js';
 import { createMailer } from './infra/mailer.js';
+import { createMetrics } from './infra/metrics.js';
 import { createRedis } from './infra/redis.js';
 import { createVirusScanner } from './infra/scan/clamav.js';
 import { resolveJwtSecret, resolveMfaKey } from './infra/secret.js';
@@ -33,6 +34,8 @@ import { statusModule } from './modules/status/index.js';
 import { usersModule } from './modules/users/index.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorsPlugin, rawProblemHandler } from './plugins/errors.js';
+import { idempotencyPlugin } from './plugins/idempotency.js';
+import { metricsPlugin, metricsRoute } from './plugins/metrics.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { requestContextPlugin, requestIdFor } from './plugins/request-context.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
@@ -132,6 +135,7 @@ export async function buildApp(
       mailer,
       background,
       sessionCache: new SessionCache(config.authCacheMs),
+      metrics: createMetrics(),
       storage,
       scanner:
         config.clamavSocket === undefined
@@ -149,6 +153,12 @@ export async function buildApp(
 
     await app.register(errorsPlugin);
     await app.register(requestContextPlugin);
+    // Early, so requests refused by any later hook (limits, overload, authentication) count too.
+    await app.register(metricsPlugin, {
+      metrics: ctx.metrics,
+      database,
+      sessionCache: ctx.sessionCache,
+    });
     await app.register(securityPlugin, { config });
     // Before authentication, so over-limit callers are refused before any token or database work.
     if (config.rateLimitEnabled) {
@@ -158,11 +168,18 @@ export async function buildApp(
       authenticate: (token) => authenticate(ctx, token),
       denied: (actor, route, permission) => recordAccessDenied(ctx.db, actor, route, permission),
     });
+    // After authentication: keys are per user. Its hooks act only on routes that opt in.
+    await app.register(idempotencyPlugin, {
+      db: ctx.db,
+      clock: ctx.clock,
+      ttlS: config.idempotencyTtlS,
+    });
     await app.register(openapiPlugin, { config });
 
     // Modules: one line each (src/modules/README.md). Their order is the order of the paths in
     // the OpenAPI document.
     await app.register(healthModule, { database, redis, lifecycle });
+    await app.register(metricsRoute, { metrics: ctx.metrics, token: config.metricsToken });
     await app.register(
       async (api) => {
         await api.register(authModule, { ctx });

@@ -125,6 +125,15 @@ function secretKey(env: Env, key: string): string | undefined {
   return value;
 }
 
+/** A bearer token a scraper sends: the characters a Bearer header may carry, 16 or more. */
+function bearerSecret(env: Env, key: string): string | undefined {
+  const value = optionalStr(env, key);
+  if (value !== undefined && !/^[A-Za-z0-9._~+/=-]{16,4096}$/.test(value)) {
+    throw new ConfigError(key, 'must be 16 or more characters of A-Z a-z 0-9 . _ ~ + / = -');
+  }
+  return value;
+}
+
 export function loadConfig(env: Env = process.env) {
   const nodeEnv = oneOf(env, 'NODE_ENV', 'development', nodeEnvs);
   const jwtSecret = optionalStr(env, 'JWT_SECRET');
@@ -214,6 +223,10 @@ export function loadConfig(env: Env = process.env) {
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1_048_576, 1_024, 104_857_600),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 120_000),
+    // How long a create's answer is kept for a retry with the same Idempotency-Key.
+    idempotencyTtlS: int(env, 'IDEMPOTENCY_TTL_S', 86_400, 60, 7 * 86_400),
+    // GET /metrics is open when unset; when set, scrapers send it as a bearer token.
+    metricsToken: bearerSecret(env, 'METRICS_TOKEN'),
     clinicTimeZone: timeZone(env, 'CLINIC_TIMEZONE', 'UTC'),
     workdayStart,
     workdayEnd,

@@ -17,6 +17,9 @@ export const problemCatalogue = {
   uri_too_long: { status: 414, title: 'URI too long' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   unprocessable: { status: 422, title: 'Unprocessable request' },
+  // Idempotency-Key (issue 13): reused with another request, or its first request still running.
+  idempotency_key_reused: { status: 422, title: 'Idempotency key reused with another request' },
+  idempotency_in_progress: { status: 409, title: 'Request with this idempotency key in progress' },
   rate_limited: { status: 429, title: 'Too many requests' },
   // PROMPT_DAILY_QUOTA used up: a per-user allowance, distinct from request-rate limits.
   prompt_quota_exceeded: { status: 429, title: 'Daily prompt quota exceeded' },

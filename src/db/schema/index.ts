@@ -8,3 +8,4 @@ export * from './audit.js';
 export * from './prompts.js';
 export * from './status.js';
 export * from './documents.js';
+export * from './idempotency.js';

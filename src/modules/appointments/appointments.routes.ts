@@ -49,6 +49,7 @@ export const appointmentsRoutes: FastifyPluginAsyncTypebox<{
       summary: 'Book an appointment; overlaps for the doctor or patient are refused (409)',
       body: CreateAppointmentBody,
       problems: [409, 422],
+      idempotent: true,
     },
     appointments.bookAppointment,
   );
