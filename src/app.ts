@@ -25,7 +25,8 @@ import { accountCredentials } from './modules/auth/account-credentials.js';
 import { authenticate } from './modules/auth/sessions/authenticate.js';
 import { authModule } from './modules/auth/index.js';
 import { documentsModule } from './modules/documents/index.js';
-import { healthModule, type Lifecycle } from './modules/health/index.js';
+import { createLifecycle, type Lifecycle } from './lib/lifecycle.js';
+import { healthModule } from './modules/health/index.js';
 import { patientSummaryPdf } from './modules/patient-summary/index.js';
 import { patientsModule } from './modules/patients/index.js';
 import { prescriptionsModule } from './modules/prescriptions/index.js';
@@ -37,6 +38,7 @@ import { errorsPlugin, rawProblemHandler } from './plugins/errors.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
 import { metricsPlugin, metricsRoute } from './plugins/metrics.js';
 import { openapiPlugin } from './plugins/openapi.js';
+import { httpServerOptions, overloadPlugin } from './plugins/overload.js';
 import { requestContextPlugin, requestIdFor } from './plugins/request-context.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { securityPlugin } from './plugins/security.js';
@@ -81,12 +83,12 @@ export async function buildApp(
       onBadUrl: rawProblemHandler('bad_request', 'The URL is not correctly encoded'),
       onMaxParamLength: rawProblemHandler('uri_too_long', 'A path parameter is too long'),
     },
-    // Slow clients are cut off (SECURITY.md): the whole request within 30 s.
-    requestTimeout: 30_000,
+    // Slow clients are cut off (SECURITY.md): headers within 10 s, the whole request within 30 s,
+    // checked every second (plugins/overload.ts).
+    http: httpServerOptions(config),
+    requestTimeout: config.requestTimeoutMs,
     return503OnClosing: true,
   });
-  // Headers within 10 s; set on the server Fastify created.
-  app.server.headersTimeout = 10_000;
   installValidators(app);
   // Only JSON (and, on login, the OAuth2 form) is accepted: anything else is a 415.
   app.removeContentTypeParser('text/plain');
@@ -121,6 +123,7 @@ export async function buildApp(
       // without email run (admins can still set passwords).
       app.log.warn('SMTP_URL is not set: password-reset emails are written to DATA_DIR/outbox');
     }
+    const lifecycle = createLifecycle();
     const deps: Omit<AppContext, 'credentials'> = {
       config,
       db: database.db,
@@ -136,6 +139,7 @@ export async function buildApp(
       background,
       sessionCache: new SessionCache(config.authCacheMs),
       metrics: createMetrics(),
+      lifecycle,
       storage,
       scanner:
         config.clamavSocket === undefined
@@ -146,7 +150,6 @@ export async function buildApp(
     app.addHook('onClose', async () => {
       ctx.sessionCache.close();
     });
-    const lifecycle: Lifecycle = { shuttingDown: false };
     app.decorate('ctx', ctx);
     app.decorate('database', database);
     app.decorate('lifecycle', lifecycle);
@@ -160,6 +163,8 @@ export async function buildApp(
       sessionCache: ctx.sessionCache,
     });
     await app.register(securityPlugin, { config });
+    // Before limits and authentication: an overloaded instance refuses before doing any work.
+    await app.register(overloadPlugin, { config });
     // Before authentication, so over-limit callers are refused before any token or database work.
     if (config.rateLimitEnabled) {
       await app.register(rateLimitPlugin, { config, redis, tokens: ctx.tokens });

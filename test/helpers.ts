@@ -72,6 +72,9 @@ export async function buildTestApp(
     JWT_SECRET: testSecret,
     // Many tests share one client address; the rate-limit tests switch it back on.
     RATE_LIMIT_ENABLED: 'false',
+    // A test process shares two cores with others: a start-up or GC pause must not turn into
+    // 503s in unrelated tests. The overload tests switch it back on.
+    OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...(database ? { DATABASE_URL: routeDatabaseUrl?.(database.url) ?? database.url } : {}),
     ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
     ...env,
