@@ -9,6 +9,7 @@ import { systemClock, type Clock } from './lib/clock.js';
 import { loggerOptions } from './logger.js';
 import { ProblemSchema } from './lib/schema.js';
 import { createMailer } from './infra/mailer.js';
+import { createMetrics } from './infra/metrics.js';
 import { createRedis } from './infra/redis.js';
 import { createSignalBus, type SignalBus } from './infra/signals.js';
 import { createVirusScanner } from './infra/scan/clamav.js';
@@ -25,7 +26,8 @@ import { accountCredentials } from './modules/auth/account-credentials.js';
 import { authenticate } from './modules/auth/sessions/authenticate.js';
 import { authModule } from './modules/auth/index.js';
 import { documentsModule } from './modules/documents/index.js';
-import { healthModule, type Lifecycle } from './modules/health/index.js';
+import { createLifecycle, type Lifecycle } from './lib/lifecycle.js';
+import { healthModule } from './modules/health/index.js';
 import { createOutbox, type Outbox } from './modules/outbox/index.js';
 import { patientSummaryPdf } from './modules/patient-summary/index.js';
 import { patientsModule } from './modules/patients/index.js';
@@ -37,7 +39,10 @@ import { usersModule } from './modules/users/index.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorsPlugin, rawProblemHandler } from './plugins/errors.js';
 import { homePlugin } from './plugins/home.js';
+import { idempotencyPlugin } from './plugins/idempotency.js';
+import { metricsPlugin, metricsRoute } from './plugins/metrics.js';
 import { openapiPlugin } from './plugins/openapi.js';
+import { httpServerOptions, overloadPlugin } from './plugins/overload.js';
 import { requestContextPlugin, requestIdFor } from './plugins/request-context.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { securityPlugin } from './plugins/security.js';
@@ -87,12 +92,12 @@ export async function buildApp(
       onBadUrl: rawProblemHandler('bad_request', 'The URL is not correctly encoded'),
       onMaxParamLength: rawProblemHandler('uri_too_long', 'A path parameter is too long'),
     },
-    // Slow clients are cut off (SECURITY.md): the whole request within 30 s.
-    requestTimeout: 30_000,
+    // Slow clients are cut off (SECURITY.md): headers within 10 s, the whole request within 30 s,
+    // checked every second (plugins/overload.ts).
+    http: httpServerOptions(config),
+    requestTimeout: config.requestTimeoutMs,
     return503OnClosing: true,
   });
-  // Headers within 10 s; set on the server Fastify created.
-  app.server.headersTimeout = 10_000;
   installValidators(app);
   // Only JSON (and, on login, the OAuth2 form) is accepted: anything else is a 415.
   app.removeContentTypeParser('text/plain');
@@ -150,6 +155,7 @@ export async function buildApp(
       // without email run (admins can still set passwords).
       app.log.warn('SMTP_URL is not set: password-reset emails are written to DATA_DIR/outbox');
     }
+    const lifecycle = createLifecycle();
     const deps: Omit<AppContext, 'credentials'> = {
       outbox,
       config,
@@ -165,6 +171,8 @@ export async function buildApp(
       mailer,
       background,
       sessionCache: new SessionCache(config.authCacheMs),
+      metrics: createMetrics(),
+      lifecycle,
       storage,
       scanner:
         config.clamavSocket === undefined
@@ -175,14 +183,21 @@ export async function buildApp(
     app.addHook('onClose', async () => {
       ctx.sessionCache.close();
     });
-    const lifecycle: Lifecycle = { shuttingDown: false };
     app.decorate('ctx', ctx);
     app.decorate('database', database);
     app.decorate('lifecycle', lifecycle);
 
     await app.register(errorsPlugin);
     await app.register(requestContextPlugin);
+    // Early, so requests refused by any later hook (limits, overload, authentication) count too.
+    await app.register(metricsPlugin, {
+      metrics: ctx.metrics,
+      database,
+      sessionCache: ctx.sessionCache,
+    });
     await app.register(securityPlugin, { config });
+    // Before limits and authentication: an overloaded instance refuses before doing any work.
+    await app.register(overloadPlugin, { config });
     // Before authentication, so over-limit callers are refused before any token or database work.
     if (config.rateLimitEnabled) {
       await app.register(rateLimitPlugin, { config, redis, tokens: ctx.tokens });
@@ -191,12 +206,19 @@ export async function buildApp(
       authenticate: (token) => authenticate(ctx, token),
       denied: (actor, route, permission) => recordAccessDenied(ctx.db, actor, route, permission),
     });
+    // After authentication: keys are per user. Its hooks act only on routes that opt in.
+    await app.register(idempotencyPlugin, {
+      db: ctx.db,
+      clock: ctx.clock,
+      ttlS: config.idempotencyTtlS,
+    });
     await app.register(openapiPlugin, { config });
     await app.register(homePlugin, { docsEnabled: config.docsEnabled });
 
     // Modules: one line each (src/modules/README.md). Their order is the order of the paths in
     // the OpenAPI document.
     await app.register(healthModule, { database, redis, lifecycle });
+    await app.register(metricsRoute, { metrics: ctx.metrics, token: config.metricsToken });
     await app.register(
       async (api) => {
         await api.register(authModule, { ctx });

@@ -14,6 +14,23 @@ function configErrorOf(env: Record<string, string | undefined>): ConfigError {
   throw new Error(`expected loadConfig(${JSON.stringify(env)}) to throw a ConfigError`);
 }
 
+describe('loadConfig: overload, timeouts, metrics', () => {
+  it('refuses limits that contradict each other, naming the key', () => {
+    expect(() => loadConfig({ HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '4000' })).toThrow(
+      /REQUEST_TIMEOUT_MS: must be >= HEADERS_TIMEOUT_MS/,
+    );
+    expect(() => loadConfig({ SHUTDOWN_DELAY_MS: '10000' })).toThrow(
+      /SHUTDOWN_DELAY_MS: must be < SHUTDOWN_TIMEOUT_MS/,
+    );
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
+    expect(() => loadConfig({ METRICS_TOKEN: 'has spaces in it, sixteen+' })).toThrow(
+      /METRICS_TOKEN/,
+    );
+    expect(() => loadConfig({ IDEMPOTENCY_TTL_S: '10' })).toThrow(/IDEMPOTENCY_TTL_S/);
+    expect(loadConfig({ METRICS_TOKEN: 'abcdefghijklmnop' }).metricsToken).toBe('abcdefghijklmnop');
+  });
+});
+
 describe('loadConfig defaults', () => {
   it('uses the documented defaults for an empty environment', () => {
     const config = loadConfig({});
@@ -50,6 +67,16 @@ describe('loadConfig defaults', () => {
       bodyLimitBytes: 1_048_576,
       trustProxy: false,
       shutdownTimeoutMs: 10_000,
+      shutdownDelayMs: 1_000,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      connectionsCheckIntervalMs: 1_000,
+      overloadMaxEventLoopDelayMs: 1_000,
+      overloadMaxHeapUsedBytes: 0,
+      overloadMaxInFlight: 500,
+      overloadRetryAfterS: 5,
+      idempotencyTtlS: 86_400,
+      metricsToken: undefined,
       clinicTimeZone: 'UTC',
       workdayStart: '09:00',
       workdayEnd: '17:00',

@@ -169,6 +169,15 @@ function secretKey(env: Env, key: string): string | undefined {
   return value;
 }
 
+/** A bearer token a scraper sends: the characters a Bearer header may carry, 16 or more. */
+function bearerSecret(env: Env, key: string): string | undefined {
+  const value = optionalStr(env, key);
+  if (value !== undefined && !/^[A-Za-z0-9._~+/=-]{16,4096}$/.test(value)) {
+    throw new ConfigError(key, 'must be 16 or more characters of A-Z a-z 0-9 . _ ~ + / = -');
+  }
+  return value;
+}
+
 export function loadConfig(env: Env = process.env) {
   const nodeEnv = oneOf(env, 'NODE_ENV', 'development', nodeEnvs);
   const jwtSecret = optionalStr(env, 'JWT_SECRET');
@@ -218,6 +227,17 @@ export function loadConfig(env: Env = process.env) {
   if (workdayEnd <= workdayStart)
     throw new ConfigError('WORKDAY_END', 'must be after WORKDAY_START');
 
+  const headersTimeoutMs = int(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  const requestTimeoutMs = int(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  if (requestTimeoutMs < headersTimeoutMs) {
+    throw new ConfigError('REQUEST_TIMEOUT_MS', 'must be >= HEADERS_TIMEOUT_MS');
+  }
+  const shutdownDelayMs = int(env, 'SHUTDOWN_DELAY_MS', 1_000, 0, 60_000);
+  const shutdownTimeout = int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 120_000);
+  if (shutdownDelayMs >= shutdownTimeout) {
+    throw new ConfigError('SHUTDOWN_DELAY_MS', 'must be < SHUTDOWN_TIMEOUT_MS');
+  }
+
   return Object.freeze({
     nodeEnv,
     host: str(env, 'HOST', '127.0.0.1'),
@@ -266,7 +286,25 @@ export function loadConfig(env: Env = process.env) {
     docsEnabled: bool(env, 'DOCS_ENABLED', true),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1_048_576, 1_024, 104_857_600),
     trustProxy: bool(env, 'TRUST_PROXY', false),
-    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 120_000),
+    shutdownTimeoutMs: shutdownTimeout,
+    // After SIGTERM, how long readiness answers 503 while requests are still served, so a load
+    // balancer stops sending before connections are refused (SIGINT skips it).
+    shutdownDelayMs,
+    // Slow clients (SECURITY.md): headers within 10 s, the whole request within 30 s, checked
+    // every CONNECTIONS_CHECK_INTERVAL_MS (Node's 30 s default let a slow client keep a socket
+    // for 54 s).
+    headersTimeoutMs,
+    requestTimeoutMs,
+    connectionsCheckIntervalMs: int(env, 'CONNECTIONS_CHECK_INTERVAL_MS', 1_000, 100, 30_000),
+    // Overload: answer 503 with Retry-After rather than queue without bound; 0 turns a bound off.
+    overloadMaxEventLoopDelayMs: int(env, 'OVERLOAD_MAX_EVENT_LOOP_DELAY_MS', 1_000, 0, 60_000),
+    overloadMaxHeapUsedBytes: int(env, 'OVERLOAD_MAX_HEAP_USED_BYTES', 0, 0, 68_719_476_736),
+    overloadMaxInFlight: int(env, 'OVERLOAD_MAX_IN_FLIGHT', 500, 0, 1_000_000),
+    overloadRetryAfterS: int(env, 'OVERLOAD_RETRY_AFTER_S', 5, 1, 3_600),
+    // How long a create's answer is kept for a retry with the same Idempotency-Key.
+    idempotencyTtlS: int(env, 'IDEMPOTENCY_TTL_S', 86_400, 60, 7 * 86_400),
+    // GET /metrics is open when unset; when set, scrapers send it as a bearer token.
+    metricsToken: bearerSecret(env, 'METRICS_TOKEN'),
     clinicTimeZone: timeZone(env, 'CLINIC_TIMEZONE', 'UTC'),
     workdayStart,
     workdayEnd,

@@ -2,7 +2,9 @@ import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import type { BackgroundTasks } from './lib/background.js';
 import type { Clock } from './lib/clock.js';
+import type { Lifecycle } from './lib/lifecycle.js';
 import type { Mailer } from './infra/mailer.js';
+import type { Metrics } from './infra/metrics.js';
 import type { VirusScanner } from './infra/scan/clamav.js';
 import type { SessionCache } from './infra/session-cache.js';
 import type { DocumentStorage } from './infra/storage/storage.js';
@@ -31,6 +33,16 @@ export interface AppContext {
   readonly sessionCache: SessionCache<SessionState>;
   /** Document content (STORAGE_DRIVER; encrypted when DOCUMENTS_ENCRYPTION_KEY is set). */
   readonly storage: DocumentStorage;
+  /**
+   * This instance's Prometheus registry (`GET /metrics`): modules add counters and scrape-time
+   * gauges through it (infra/metrics.ts).
+   */
+  readonly metrics: Metrics;
+  /**
+   * Shutdown: `shuttingDown` and `onShutdown(listener)`, called on SIGTERM before the server
+   * closes (an event stream tells its clients to reconnect and ends; lib/lifecycle.ts).
+   */
+  readonly lifecycle: Lifecycle;
   /** ClamAV, when CLAMAV_SOCKET is set; uploads are scanned before they are kept. */
   readonly scanner: VirusScanner | undefined;
   /**

@@ -16,9 +16,12 @@ export class PortInUseError extends Error {
 }
 
 /**
- * The only place that listens. SIGTERM/SIGINT: readiness turns 503 at once (so a load balancer
- * stops sending), in-flight requests finish, and the process exits within SHUTDOWN_TIMEOUT_MS.
- * `database`: already being opened by the caller (cli.ts overlaps it with loading the app).
+ * The only place that listens. SIGTERM: readiness turns 503 at once and the lifecycle's
+ * listeners (event streams) are told; requests are still served for SHUTDOWN_DELAY_MS so a load
+ * balancer polling readiness stops sending first; then the server stops accepting, in-flight
+ * requests finish, and the process exits, within SHUTDOWN_TIMEOUT_MS in all. SIGINT (Ctrl-C)
+ * skips the delay. `database`: already being opened by the caller (cli.ts overlaps it with
+ * loading the app).
  */
 export async function startServer(
   config: Config,
@@ -45,23 +48,26 @@ export async function startServer(
   );
 
   let stopping = false;
-  const shutdown = (signal: string) => {
+  const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    app.lifecycle.shuttingDown = true;
+    app.lifecycle.beginShutdown();
     app.log.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
       app.log.error('graceful shutdown timed out; exiting');
       process.exit(1);
     }, config.shutdownTimeoutMs);
     force.unref();
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        app.log.error({ err: error }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
+    const close = () => {
+      app.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          app.log.error({ err: error }, 'error during shutdown');
+          process.exit(1);
+        },
+      );
+    };
+    setTimeout(close, signal === 'SIGTERM' ? config.shutdownDelayMs : 0);
   };
   process.once('SIGTERM', () => {
     shutdown('SIGTERM');

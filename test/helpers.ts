@@ -75,6 +75,9 @@ export async function buildTestApp(
     // No reminder job in the background of every test file (its emails and audit rows would
     // mix with theirs); the reminder tests switch it on.
     REMINDER_LEAD_MINUTES: '0',
+    // A test process shares two cores with others: a start-up or GC pause must not turn into
+    // 503s in unrelated tests. The overload tests switch it back on.
+    OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...(database ? { DATABASE_URL: routeDatabaseUrl?.(database.url) ?? database.url } : {}),
     ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
     ...env,

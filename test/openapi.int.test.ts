@@ -94,11 +94,14 @@ describe('the document', () => {
     expect(routes.filter((r) => r.url.startsWith('/api/v1')).length).toBeGreaterThan(10);
   });
 
-  it('documents every route Fastify serves under /api/v1 and /health', () => {
+  it('documents every route Fastify serves under /api/v1, /health and /metrics', () => {
     const served = servedRoutes(t.app).filter(
       (r) =>
         methodsWithOperations.includes(r.method) &&
-        (r.url.startsWith('/api/v1') || r.url === '/health' || r.url.startsWith('/health/')),
+        (r.url.startsWith('/api/v1') ||
+          r.url === '/health' ||
+          r.url.startsWith('/health/') ||
+          r.url === '/metrics'),
     );
     const missing = served
       .filter((r) => doc.paths[toOpenApiPath(r.url)]?.[r.method.toLowerCase()] === undefined)
@@ -110,6 +113,21 @@ describe('the document', () => {
       .map((o) => `${o.method} ${o.path}`)
       .filter((key) => !servedKeys.has(key));
     expect(phantom).toEqual([]);
+  });
+
+  it('declares the Idempotency-Key header on the creates that honour it', () => {
+    const keyed = documentedOperations()
+      .filter(({ op }) =>
+        (op.parameters ?? []).some((p) => p.in === 'header' && p.name === 'idempotency-key'),
+      )
+      .map(({ method, path }) => `${method} ${path}`)
+      .sort();
+    expect(keyed).toEqual([
+      'POST /api/v1/appointments',
+      'POST /api/v1/patients',
+      'POST /api/v1/patients/{id}/documents',
+      'POST /api/v1/prescriptions',
+    ]);
   });
 
   it('contains the shared schemas Problem, User and TokenPair', () => {

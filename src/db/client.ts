@@ -24,8 +24,16 @@ export interface Database {
   readonly kind: 'pglite' | 'postgres';
   /** Cheap round trip used by readiness. */
   ping(): Promise<void>;
+  /** The connection pool right now (metrics): open connections, idle ones, requests waiting. */
+  poolStats(): PoolStats;
   migrate(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
 }
 
 /** Closing twice (shutdown racing a test teardown) must not throw. */
@@ -134,6 +142,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
       if (server.failure !== undefined) throw server.failure;
       await database.ping();
     },
+    poolStats: () => database.poolStats(),
     migrate: () => database.migrate(),
     close: once(async () => {
       try {
@@ -167,6 +176,7 @@ function openPool(url: string, options: DatabaseOptions, kind: Database['kind'])
     async ping() {
       await pool.query('select 1');
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async migrate() {
       // Its own connection with the job timeouts: a migration (or waiting for another instance's
       // migration, below) may take far longer than the request timeouts allow.

@@ -11,6 +11,9 @@ export class SessionCache<State = unknown> {
   // After a revocation, nothing is remembered for a while: the revoking transaction may not
   // have committed yet, and a lookup in that gap would otherwise keep the old state.
   private bypassUntil = 0;
+  /** Lookups answered from memory, and lookups that had to go to the database (metrics). */
+  hits = 0;
+  misses = 0;
 
   constructor(
     private readonly ttlMs: number,
@@ -20,6 +23,13 @@ export class SessionCache<State = unknown> {
   }
 
   get(sessionId: string): State | undefined {
+    const state = this.lookup(sessionId);
+    if (state === undefined) this.misses++;
+    else this.hits++;
+    return state;
+  }
+
+  private lookup(sessionId: string): State | undefined {
     if (performance.now() < this.bypassUntil) return undefined;
     const entry = this.entries.get(sessionId);
     if (entry === undefined) return undefined;

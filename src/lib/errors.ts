@@ -19,6 +19,9 @@ export const problemCatalogue = {
   unprocessable: { status: 422, title: 'Unprocessable request' },
   // Appointments: a booking outside WORKDAY_START..WORKDAY_END on WORKDAYS (CLINIC_TIMEZONE).
   outside_working_hours: { status: 422, title: 'Outside working hours' },
+  // Idempotency-Key (issue 13): reused with another request, or its first request still running.
+  idempotency_key_reused: { status: 422, title: 'Idempotency key reused with another request' },
+  idempotency_in_progress: { status: 409, title: 'Request with this idempotency key in progress' },
   rate_limited: { status: 429, title: 'Too many requests' },
   // PROMPT_DAILY_QUOTA used up: a per-user allowance, distinct from request-rate limits.
   prompt_quota_exceeded: { status: 429, title: 'Daily prompt quota exceeded' },

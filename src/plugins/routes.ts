@@ -3,6 +3,7 @@ import { Type, type Static, type TSchema } from 'typebox';
 import type { Access, Principal } from '../lib/permissions.js';
 import { IdParams, IfMatchHeaders, problemResponses } from '../lib/schema.js';
 import { actorOf } from './auth.js';
+import { IdempotencyHeaders } from './idempotency.js';
 import { sendCreated, sendTagged, type Versioned } from './reply.js';
 
 /** The `app` a module's routes plugin receives (TypeBox type provider). */
@@ -65,18 +66,25 @@ export function resourceRoutes<Ctx>(
       );
     },
 
-    /** POST to a collection: 201 with Location (`<url>/<id>`) and ETag; options in the query. */
+    /**
+     * POST to a collection: 201 with Location (`<url>/<id>`) and ETag; options in the query.
+     * `idempotent` honours the Idempotency-Key header (plugins/idempotency.ts).
+     */
     create<B extends TSchema, Q extends TSchema = TSchema>(
       url: string,
-      doc: RouteDoc & { body: B; querystring?: Q },
+      doc: RouteDoc & { body: B; querystring?: Q; idempotent?: boolean },
       create: (ctx: Ctx, actor: Principal, body: Static<B>, query: Static<Q>) => Promise<Versioned>,
     ) {
+      const idempotent = doc.idempotent === true;
       const schema = {
         ...(doc.querystring === undefined ? {} : { querystring: doc.querystring }),
         body: doc.body,
-        response: { 201: resource, ...problems(doc) },
+        ...(idempotent ? { headers: IdempotencyHeaders } : {}),
+        response: { 201: resource, ...problems(doc, ...(idempotent ? [409, 422] : [])) },
       };
-      app.post(url, optionsOf(doc, schema), async (request, reply) => {
+      const options = optionsOf(doc, schema);
+      if (idempotent) Object.assign(options.config, { idempotency: 'json' });
+      app.post(url, options, async (request, reply) => {
         const created = await create(
           ctx,
           actorOf(request),

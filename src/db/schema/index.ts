@@ -10,3 +10,4 @@ export * from './status.js';
 export * from './documents.js';
 export * from './outbox.js';
 export * from './reminders.js';
+export * from './idempotency.js';

@@ -52,6 +52,7 @@ export const appointmentsRoutes: FastifyPluginAsyncTypebox<{
       querystring: BookingQuery,
       body: CreateAppointmentBody,
       problems: [403, 409, 422],
+      idempotent: true,
     },
     appointments.bookAppointment,
   );

@@ -148,6 +148,16 @@ export async function countUnsealed(db: DbOrTx): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
+/** Seconds since the oldest unsealed row was written (0 when every row is sealed). */
+export async function oldestUnsealedAgeS(db: DbOrTx): Promise<number> {
+  const [row] = rowsOf<{ age: string | null }>(
+    await db.execute(
+      sql`select extract(epoch from now() - min("at"))::text as age from audit_log where chain_pos is null`,
+    ),
+  );
+  return Math.max(0, Number(row?.age ?? 0));
+}
+
 export interface ChainCheck {
   rows: number;
   firstBroken: { seq: number; reason: 'hash_mismatch' | 'chain_break' } | null;

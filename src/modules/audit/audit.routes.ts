@@ -3,16 +3,17 @@ import type { AppContext } from '../../context.js';
 import { problemResponses } from '../../lib/schema.js';
 import { actorOf } from '../../plugins/auth.js';
 import { AuditPage, AuditQuery, AuditVerification } from './audit.schemas.js';
-import { startAuditSealer } from './audit.sealer.js';
+import { registerSealingMetrics, startAuditSealer } from './audit.sealer.js';
 import * as audit from './audit.service.js';
 
 const tags = ['admin'];
 
 /** Admin views of the audit trail. Writing happens in the services, next to what they audit. */
 export const auditRoutes: FastifyPluginAsyncTypebox<{
-  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>;
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'metrics'>;
 }> = async (app, opts) => {
   const { ctx } = opts;
+  registerSealingMetrics(ctx);
   // Links committed audit rows into the hash chain; one instance at a time does the work.
   const sealer = startAuditSealer(
     ctx.db,

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { AppContext } from '../../context.js';
 import type { DbOrTx } from '../../db/client.js';
 import * as repo from './audit.repository.js';
 
@@ -72,4 +73,18 @@ export function startAuditSealer(
       await running;
     },
   };
+}
+
+/** Sealing lag at scrape time: rows waiting for the chain, and how long the oldest has waited. */
+export function registerSealingMetrics(ctx: Pick<AppContext, 'db' | 'metrics'>): void {
+  ctx.metrics.gauge(
+    'medcore_audit_unsealed_rows',
+    'Audit rows not yet sealed into the hash chain',
+    () => repo.countUnsealed(ctx.db),
+  );
+  ctx.metrics.gauge(
+    'medcore_audit_oldest_unsealed_age_seconds',
+    'Age of the oldest audit row not yet sealed (0 when all are sealed)',
+    () => repo.oldestUnsealedAgeS(ctx.db),
+  );
 }

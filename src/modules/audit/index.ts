@@ -4,7 +4,7 @@ import { auditRoutes } from './audit.routes.js';
 
 /** The audit trail: `/admin/audit` and its verification. */
 export const auditModule: FastifyPluginAsync<{
-  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>;
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'metrics'>;
 }> = async (app, opts) => {
   await app.register(auditRoutes, { ctx: opts.ctx });
 };

@@ -1,11 +1,19 @@
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { createHash, type Hash } from 'node:crypto';
+import { pipeline, Transform } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { AppError } from '../../lib/errors.js';
 import { IdParams } from '../../lib/schema.js';
 import { actorOf } from '../../plugins/auth.js';
+import {
+  bodyFingerprint,
+  IdempotencyHeaders,
+  settleFingerprint,
+} from '../../plugins/idempotency.js';
 import { sendCreated } from '../../plugins/reply.js';
 import { resourceRoutes } from '../../plugins/routes.js';
 import type { DocumentRow } from '../../db/schema/documents.js';
@@ -65,6 +73,50 @@ async function* formParts(request: FastifyRequest): AsyncGenerator<UploadPart> {
   }
 }
 
+/** Each part as a length-prefixed record, so no two different forms hash alike. */
+function record(hash: Hash, ...items: string[]): void {
+  for (const item of items) hash.update(`${Buffer.byteLength(item)}:${item};`);
+}
+
+/**
+ * The parts, passed on unchanged while their fields and file bytes go into `hash` (the
+ * Idempotency-Key fingerprint of an upload: the file is streamed, never held whole).
+ */
+async function* hashedParts(
+  parts: AsyncIterable<UploadPart>,
+  hash: Hash,
+): AsyncGenerator<UploadPart> {
+  for await (const part of parts) {
+    if (part.kind === 'field') {
+      record(hash, 'field', part.name, part.value);
+      yield part;
+      continue;
+    }
+    record(hash, 'file', part.name, part.filename);
+    const content = createHash('sha256');
+    const tee = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        content.update(chunk);
+        done(null, chunk);
+      },
+      flush(done) {
+        record(hash, 'content', content.digest('hex'));
+        done();
+      },
+    });
+    // Errors reach the reader through `tee`, which pipeline destroys with them.
+    pipeline(part.stream, tee, () => undefined);
+    yield { ...part, stream: tee };
+  }
+}
+
+/** Reads a form to its end (the fingerprint of a replayed upload), keeping nothing. */
+async function drain(parts: AsyncIterable<UploadPart>): Promise<void> {
+  for await (const part of parts) {
+    if (part.kind === 'file') await finished(part.stream.resume());
+  }
+}
+
 /**
  * `attachment` always, with an ASCII fallback name and the UTF-8 one (RFC 6266), so a browser
  * saves the file instead of rendering it.
@@ -90,6 +142,10 @@ function privateContent(reply: FastifyReply, type: string): FastifyReply {
     .header('cache-control', 'no-store');
 }
 
+const warn = (request: FastifyRequest) => (message: string, error: unknown) => {
+  request.log.warn({ err: error }, message);
+};
+
 export const documentsRoutes: FastifyPluginAsyncTypebox<{
   ctx: Pick<AppContext, 'db' | 'config' | 'storage' | 'scanner'>;
 }> = async (app, opts) => {
@@ -104,33 +160,59 @@ export const documentsRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/patients/:id/documents',
     {
-      config: { access: 'documents.write' },
+      config: { access: 'documents.write', idempotency: 'stream' },
       // Uploads are streamed: the 30 s request timeout applies, the JSON body limit does not.
       bodyLimit: ctx.config.documentMaxBytes + 64 * 1024,
       schema: {
         tags,
         summary: 'Upload a document (multipart: file, category, description); streamed to storage',
         params: IdParams,
+        headers: IdempotencyHeaders,
         // Documents the form; the parts are validated as they stream (see the upload service).
         body: {
           content: {
             'multipart/form-data': { schema: uploadFormSchema(ctx.config.documentMaxBytes) },
           },
         },
-        response: { 201: DocumentRef, 404: Problem, 413: Problem, 415: Problem, 422: Problem },
+        response: {
+          201: DocumentRef,
+          404: Problem,
+          409: Problem,
+          413: Problem,
+          415: Problem,
+          422: Problem,
+        },
       },
     },
     async (request, reply) => {
       if (!request.isMultipart()) throw notMultipart();
+      if (request.idempotency === undefined) {
+        const document = await uploadDocument(
+          ctx,
+          actorOf(request),
+          request.params.id,
+          formParts(request),
+          warn(request),
+        );
+        return sendCreated(reply, '/api/v1/documents', document);
+      }
+      // With an Idempotency-Key the form is fingerprinted as it streams: a retry of a stored
+      // upload reads its body only to compare it, and then gets the first answer.
+      const hash = bodyFingerprint(request);
+      const parts = hashedParts(formParts(request), hash);
+      if (request.idempotency.replayOf !== undefined) {
+        await drain(parts);
+        settleFingerprint(request, reply, hash.digest('hex'));
+        return reply;
+      }
       const document = await uploadDocument(
         ctx,
         actorOf(request),
         request.params.id,
-        formParts(request),
-        (message, error) => {
-          request.log.warn({ err: error }, message);
-        },
+        parts,
+        warn(request),
       );
+      settleFingerprint(request, reply, hash.digest('hex'));
       return sendCreated(reply, '/api/v1/documents', document);
     },
   );

@@ -2,11 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { Type } from 'typebox';
 import type { Database } from '../../db/client.js';
+import type { Lifecycle } from '../../lib/lifecycle.js';
 import { appVersion as version } from '../../lib/version.js';
 
-export interface Lifecycle {
-  shuttingDown: boolean;
-}
+export type { Lifecycle } from '../../lib/lifecycle.js';
 
 // A readiness probe must answer even when a dependency hangs. The database gets a second (a
 // busy pool may make `select 1` wait a little); Redis answers in well under a millisecond, and

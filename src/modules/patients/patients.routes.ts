@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { IdParams, PageQuery, StrictObject } from '../../lib/schema.js';
 import { actorOf } from '../../plugins/auth.js';
+import { IdempotencyHeaders } from '../../plugins/idempotency.js';
 import { sendCreated } from '../../plugins/reply.js';
 import { resourceRoutes } from '../../plugins/routes.js';
 import { AccessLogPage } from '../audit/audit.schemas.js';
@@ -50,11 +51,12 @@ export const patientsRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/patients',
     {
-      config: { access: 'patients.manage' },
+      config: { access: 'patients.manage', idempotency: 'json' },
       schema: {
         tags,
         summary: 'Register a patient (MRN generated); likely duplicates need ?allow_duplicate=true',
         querystring: CreatePatientQuery,
+        headers: IdempotencyHeaders,
         body: CreatePatientBody,
         response: { 201: PatientRef, 409: Problem, 422: Problem },
       },

@@ -43,6 +43,7 @@ export const prescriptionsRoutes: FastifyPluginAsyncTypebox<{
       summary: 'Prescribe (doctors); allergy matches come back as `warnings`',
       body: CreatePrescriptionBody,
       problems: [422],
+      idempotent: true,
     },
     prescriptions.prescribe,
   );
