@@ -28,7 +28,7 @@ import { authModule } from './modules/auth/index.js';
 import { documentsModule } from './modules/documents/index.js';
 import { createLifecycle, type Lifecycle } from './lib/lifecycle.js';
 import { healthModule } from './modules/health/index.js';
-import { createOutbox, type Outbox } from './modules/outbox/index.js';
+import { createOutbox, registerOutboxMetrics, type Outbox } from './modules/outbox/index.js';
 import { patientSummaryPdf } from './modules/patient-summary/index.js';
 import { patientsModule } from './modules/patients/index.js';
 import { prescriptionsModule } from './modules/prescriptions/index.js';
@@ -236,6 +236,7 @@ export async function buildApp(
     );
     // Background jobs without routes: appointment reminder emails (off when no lead is set).
     await app.register(remindersModule, { ctx });
+    registerOutboxMetrics(ctx);
     // Consumers are registered by now: dispatching starts with the app, never before.
     const started = outbox;
     app.addHook('onReady', async () => {

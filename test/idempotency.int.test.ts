@@ -13,6 +13,7 @@ import {
   type TestApp,
   type TestUser,
 } from './helpers.js';
+import { OPEN_ALL_DAY } from './working-hours.js';
 
 /** Idempotency-Key on creates (issue 13, item 4), through HTTP on the configured engine. */
 
@@ -23,7 +24,7 @@ const clock = testClock();
 useTestApp(async (app) => {
   t = app;
   [doctor, nurse] = await createUsers(app.app, 'doctor', 'nurse');
-}, {});
+}, OPEN_ALL_DAY);
 
 const keyed = (key: string) => ({ headers: { 'idempotency-key': key } });
 const patientBody = () => ({ first_name: unique('Idem'), last_name: unique('Potent') });
@@ -270,7 +271,7 @@ async function uploadKeyed(patientId: string, content: Buffer, key: string) {
 
 describe('Idempotency-Key expiry', () => {
   it('forgets a key after IDEMPOTENCY_TTL_S and purges the row', async () => {
-    const timed = await buildTestApp({ IDEMPOTENCY_TTL_S: '60' }, { clock });
+    const timed = await buildTestApp({ ...OPEN_ALL_DAY, IDEMPOTENCY_TTL_S: '60' }, { clock });
     try {
       const [user] = await createUsers(timed.app, 'doctor');
       const key = unique('k');

@@ -50,12 +50,27 @@ describe('GET /metrics', () => {
       'medcore_db_pool_waiting',
       'medcore_audit_unsealed_rows',
       'medcore_audit_oldest_unsealed_age_seconds',
+      'medcore_outbox_backlog',
+      'medcore_outbox_oldest_age_seconds',
     ]) {
       expect(res.body, name).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
     }
     expect(
       sample(res.body, 'medcore_db_pool_connections', { state: 'idle' }),
     ).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reports reminder jobs and the due backlog when reminders are on', async () => {
+    const own = await buildTestApp({ REMINDER_LEAD_MINUTES: '60' });
+    try {
+      const body = await scrape(own.app);
+      expect(sample(body, 'medcore_jobs_total', { job: 'reminder', outcome: 'sent' })).toBe(0);
+      expect(sample(body, 'medcore_jobs_total', { job: 'reminder', outcome: 'failed' })).toBe(0);
+      expect(sample(body, 'medcore_reminders_due', {})).toBe(0);
+      expect(sample(body, 'medcore_outbox_backlog', {})).toBeGreaterThanOrEqual(0);
+    } finally {
+      await own.close();
+    }
   });
 
   it('labels requests with the route template, never the raw URL, and counts status codes', async () => {

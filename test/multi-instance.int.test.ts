@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { strongPassword, unique } from './helpers.js';
+import { onWorkingDay } from './working-hours.js';
 import { field, http, type HttpAnswer } from './http-client.js';
 import { buildOnce } from './image-layout.js';
 import { clusterUnavailable, startCluster, type Cluster } from './multi-instance-support.js';
@@ -199,9 +200,7 @@ describe.skipIf(unavailable !== undefined)(
       const patients = await Promise.all(
         Array.from({ length: 20 }, (_, i) => createPatient(cluster.a.url, `${tag}-${i}`)),
       );
-      const slot = new Date();
-      slot.setUTCDate(slot.getUTCDate() + 1);
-      slot.setUTCHours(10, 0, 0, 0);
+      const slot = new Date(onWorkingDay(0, 10));
       const answers = await Promise.all(
         patients.map((patientId, i) =>
           http(i % 2 === 0 ? cluster.a.url : cluster.b.url, 'POST', '/appointments', {

@@ -52,3 +52,32 @@ export function workingSlot(n: number, minutes = 30, options: WorkingOptions = {
   const start = workingDayStart(Math.floor(n / perDay), options);
   return new Date(start + (OPEN_MINUTE + (n % perDay) * minutes) * MINUTE).toISOString();
 }
+
+/**
+ * A clinic open every day from 00:00 to 23:59 (UTC), for tests about something else (events,
+ * reminders, idempotency) that book at times relative to now: only a booking that crosses
+ * midnight is still refused, which `clearOfMidnight` avoids.
+ */
+export const OPEN_ALL_DAY = {
+  WORKDAYS: '1-7',
+  WORKDAY_START: '00:00',
+  WORKDAY_END: '23:59',
+} as const;
+
+/**
+ * Advances a test clock (if needed) so that the span `[now + aheadMs, now + aheadMs + spanMs]`
+ * lies on one UTC day, clear of midnight by a few minutes: bookings made relative to the clock
+ * then stay within OPEN_ALL_DAY whatever the time the suite runs.
+ */
+export function clearOfMidnight(
+  clock: { now(): Date; advance(ms: number): void },
+  aheadMs: number,
+  spanMs: number,
+): void {
+  const margin = 5 * MINUTE;
+  const start = clock.now().getTime() + aheadMs;
+  const dayStart = Math.floor(start / DAY) * DAY;
+  if (start - dayStart < margin || start + spanMs > dayStart + DAY - margin) {
+    clock.advance(dayStart + DAY + margin - start);
+  }
+}

@@ -8,6 +8,7 @@ import {
   type TestApp,
   type TestUser,
 } from '../../../test/helpers.js';
+import { OPEN_ALL_DAY } from '../../../test/working-hours.js';
 import {
   bookOne,
   newPatient,
@@ -25,7 +26,7 @@ let nurse: TestUser;
 const open: SseClient[] = [];
 
 beforeAll(async () => {
-  t = await buildTestApp({ SSE_HEARTBEAT_MS: '200' });
+  t = await buildTestApp({ ...OPEN_ALL_DAY, SSE_HEARTBEAT_MS: '200' });
   await t.app.listen({ host: '127.0.0.1', port: 0 });
   const address = t.app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
@@ -153,7 +154,7 @@ describe('GET /appointments/events', () => {
 
 describe('shutdown', () => {
   it('tells open streams to reconnect and ends them', async () => {
-    const own = await buildTestApp({ SSE_HEARTBEAT_MS: '200' });
+    const own = await buildTestApp({ ...OPEN_ALL_DAY, SSE_HEARTBEAT_MS: '200' });
     await own.app.listen({ host: '127.0.0.1', port: 0 });
     const address = own.app.server.address();
     if (address === null || typeof address === 'string') throw new Error('no port');

@@ -10,6 +10,7 @@ import { createOutboxFeed, type OutboxFeed } from './outbox.feed.js';
 import { committedEvents } from './outbox.service.js';
 
 export type { OutboxConsumer } from './outbox.dispatcher.js';
+export { registerOutboxMetrics } from './outbox.metrics.js';
 export type { FeedSubscriber, OutboxFeed } from './outbox.feed.js';
 
 /**

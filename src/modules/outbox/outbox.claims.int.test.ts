@@ -10,6 +10,7 @@ import {
   type TestApp,
   type TestUser,
 } from '../../../test/helpers.js';
+import { OPEN_ALL_DAY } from '../../../test/working-hours.js';
 import { createOutboxDispatcher } from './outbox.dispatcher.js';
 import { claimBatch } from './outbox.repository.js';
 import type { StoredEvent } from './outbox.service.js';
@@ -22,7 +23,7 @@ let nurse: TestUser;
 useTestApp(async (app) => {
   t = app;
   [doctor, nurse] = await createUsers(t.app, 'doctor', 'nurse');
-});
+}, OPEN_ALL_DAY);
 
 async function undispatched(app: TestApp): Promise<number> {
   const [row] = rowsOf<{ n: number }>(
@@ -100,7 +101,7 @@ describe('claims', () => {
 
 describe.skipIf(process.env.TEST_DATABASE_URL === undefined)('on PostgreSQL', () => {
   it('two apps on one database split the events; none is processed twice', async () => {
-    const other = await buildTestApp({ DATABASE_URL: t.config.databaseUrl ?? '' });
+    const other = await buildTestApp({ ...OPEN_ALL_DAY, DATABASE_URL: t.config.databaseUrl ?? '' });
     const seen = new Map<number, string[]>();
     for (const [who, app] of [
       ['a', t],

@@ -8,6 +8,7 @@ import {
   type TestApp,
   type TestUser,
 } from '../../../test/helpers.js';
+import { OPEN_ALL_DAY } from '../../../test/working-hours.js';
 import { multipart } from '../../../test/documents-support.js';
 import type { StoredEvent } from './outbox.service.js';
 import { bookOne, eventsOf, newPatient, nextStart, waitFor } from './outbox.test-support.js';
@@ -20,7 +21,7 @@ let nurse: TestUser;
 useTestApp(async (app) => {
   t = app;
   [doctor, receptionist, nurse] = await createUsers(t.app, 'doctor', 'receptionist', 'nurse');
-});
+}, OPEN_ALL_DAY);
 
 describe('events are written with the change', () => {
   it('every appointment change writes its event in the same transaction', async () => {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../context.js';
+import { registerReminderMetrics } from './reminders.prometheus.js';
 import { startReminderRunner } from './reminders.runner.js';
 
 export { reminderTotals, type ReminderTotals } from './reminders.metrics.js';
@@ -11,7 +12,7 @@ export { reminderBacklog } from './reminders.service.js';
  * 0 or empty.
  */
 export const remindersModule: FastifyPluginAsync<{
-  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'mailer'>;
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'mailer' | 'metrics'>;
 }> = async (app, opts) => {
   const { ctx } = opts;
   const log = app.log.child({ module: 'reminders' });
@@ -19,6 +20,7 @@ export const remindersModule: FastifyPluginAsync<{
     log.info('appointment reminders are off (REMINDER_LEAD_MINUTES)');
     return;
   }
+  registerReminderMetrics(ctx);
   const runner = startReminderRunner(ctx, ctx.config.jobsPollIntervalMs, log);
   app.addHook('onClose', () => runner.stop());
 };

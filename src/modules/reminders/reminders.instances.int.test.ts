@@ -14,6 +14,7 @@ import {
   type TestApp,
   type TestUser,
 } from '../../../test/helpers.js';
+import { clearOfMidnight, OPEN_ALL_DAY } from '../../../test/working-hours.js';
 import type { AppointmentDto } from '../appointments/appointments.schemas.js';
 import type { PatientDto } from '../patients/patients.schemas.js';
 import { startReminderRunner, type ReminderRunner } from './reminders.runner.js';
@@ -41,6 +42,7 @@ let doctor: TestUser;
 beforeAll(async () => {
   sink = await startSmtpSink();
   const env = {
+    ...OPEN_ALL_DAY,
     SMTP_URL: sink.url,
     JOBS_POLL_INTERVAL_MS: POLL_MS,
     REMINDER_LEAD_MINUTES: '1440,120',
@@ -94,6 +96,8 @@ async function newPatient(app: FastifyInstance, token: string): Promise<PatientD
 describe('reminders with every instance running the job', () => {
   it('delivers each due reminder exactly once at the SMTP sink', async () => {
     const count_ = 40;
+    // 40 back-to-back 5-minute visits on one (open) clinic day.
+    clearOfMidnight(clock, 25 * HOUR, count_ * 5 * MIN + MIN);
     const base = Math.ceil((clock.now().getTime() + 25 * HOUR) / MIN) * MIN;
     const patients: PatientDto[] = [];
     const appointments: AppointmentDto[] = [];
@@ -104,7 +108,8 @@ describe('reminders with every instance running the job', () => {
         .post('/appointments', {
           patient_id: patient.id,
           doctor_id: doctor.id,
-          starts_at: new Date(base + i * 30 * MIN).toISOString(),
+          starts_at: new Date(base + i * 5 * MIN).toISOString(),
+          duration_minutes: 5,
         });
       expect(res.statusCode, res.body).toBe(201);
       patients.push(patient);
@@ -139,12 +144,18 @@ describe('reminders with every instance running the job', () => {
 
   it('runs no job when REMINDER_LEAD_MINUTES=0', async () => {
     const off = await buildTestApp(
-      { SMTP_URL: sink.url, JOBS_POLL_INTERVAL_MS: '10', REMINDER_LEAD_MINUTES: '0' },
+      {
+        ...OPEN_ALL_DAY,
+        SMTP_URL: sink.url,
+        JOBS_POLL_INTERVAL_MS: '10',
+        REMINDER_LEAD_MINUTES: '0',
+      },
       { clock },
     );
     try {
       const [offNurse, offDoctor] = await createUsers(off.app, 'nurse', 'doctor');
       const patient = await newPatient(off.app, offNurse.accessToken);
+      clearOfMidnight(clock, 30 * MIN, 30 * MIN);
       const booked = await api(off.app)
         .as(offNurse)
         .post('/appointments', {

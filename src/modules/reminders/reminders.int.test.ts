@@ -12,6 +12,7 @@ import {
   type TestApp,
   type TestUser,
 } from '../../../test/helpers.js';
+import { clearOfMidnight, OPEN_ALL_DAY } from '../../../test/working-hours.js';
 import type { AppointmentDto } from '../appointments/appointments.schemas.js';
 import type { PatientDto } from '../patients/patients.schemas.js';
 import { claimDue, enqueueDue } from './reminders.repository.js';
@@ -42,6 +43,7 @@ beforeAll(async () => {
   t = await buildTestApp(
     // The app's own runner stays out of the way (60 s); the tests run passes themselves.
     {
+      ...OPEN_ALL_DAY,
       SMTP_URL: sink.url,
       JOBS_POLL_INTERVAL_MS: '60000',
       REMINDER_LEAD_MINUTES: '1440,120',
@@ -76,6 +78,8 @@ async function newPatient(extra: Record<string, unknown> = {}): Promise<PatientD
  * (appointments of different tests may overlap in time).
  */
 async function bookIn(patient: PatientDto, msAhead: number): Promise<AppointmentDto> {
+  // Room for the reschedules of a few hours some tests make, on the same (open) clinic day.
+  clearOfMidnight(clock, msAhead, 6 * HOUR);
   const startsAt = new Date(Math.ceil((clock.now().getTime() + msAhead) / MIN) * MIN);
   const doctor = await createUser(t.app, 'doctor');
   const res = await api(t.app).as(nurse).post('/appointments', {
