@@ -24,50 +24,23 @@ import {
   type AuditEvent,
 } from '../audit/audit.service.js';
 import { loadPatient } from '../patients/patients.service.js';
-import { appendEvent } from '../outbox/outbox.service.js';
+import { withEvent, type AppointmentChange } from './appointments.changes.js';
+import { answerOf, appointmentForCaller, toAppointmentDto } from './appointments.view.js';
 import type { Tx } from '../../db/client.js';
 import { checkWorkingHours } from './booking-hours.js';
 import { assertActiveDoctor } from '../users/users.service.js';
 import { appointmentFilter } from './appointments.filters.js';
 import * as repo from './appointments.repository.js';
 import type {
-  AppointmentDto,
   BookingQueryInput,
   CreateAppointmentInput,
   ListAppointmentsQueryInput,
   UpdateAppointmentInput,
 } from './appointments.schemas.js';
 
-const MAX_DAYS_AHEAD = 365;
+export { appointmentForCaller, toAppointmentDto } from './appointments.view.js';
 
-export function toAppointmentDto(
-  row: AppointmentRow,
-  patient: repo.PatientSummaryRow,
-): AppointmentDto {
-  return {
-    id: row.id,
-    patient_id: row.patientId,
-    patient: {
-      id: patient.id,
-      first_name: patient.firstName,
-      last_name: patient.lastName,
-      mrn: patient.mrn,
-      date_of_birth: patient.dateOfBirth,
-    },
-    doctor_id: row.doctorId,
-    starts_at: row.startsAt.toISOString(),
-    ends_at: row.endsAt.toISOString(),
-    duration_minutes: row.durationMinutes,
-    status: row.status,
-    reason: row.reason,
-    notes: row.notes,
-    cancel_reason: row.cancelReason,
-    created_by: row.createdBy,
-    version: row.version,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
-  };
-}
+const MAX_DAYS_AHEAD = 365;
 
 /** The audit event of an action on one appointment (appointments are patient data). */
 export function appointmentEvent(
@@ -76,82 +49,6 @@ export function appointmentEvent(
   details?: AuditEvent['details'],
 ): AuditEvent {
   return patientRecordEvent(action, 'appointment', row, details);
-}
-
-/** The answer of a write: the row it returned and its patient's summary. */
-async function answerOf(ctx: Pick<AppContext, 'db'>, row: AppointmentRow): Promise<AppointmentDto> {
-  const patient = await repo.findPatientSummary(ctx.db, row.patientId);
-  if (!patient) throw new Error(`appointment ${row.id} has no patient row`);
-  return toAppointmentDto(row, patient);
-}
-
-/** The changes an appointment event names (`appointment.<change>`). */
-export type AppointmentChange =
-  | 'booked'
-  | 'rescheduled'
-  | 'updated'
-  | 'confirmed'
-  | 'checked_in'
-  | 'completed'
-  | 'cancelled'
-  | 'no_show';
-
-/**
- * Writes the outbox event of a change inside the change's transaction (committed together or
- * not at all). The payload is the appointment as the API shows it, patient summary included,
- * which is what the event stream sends (through `appointmentForCaller`) and what consumers need.
- */
-async function raise(tx: Tx, change: AppointmentChange, row: AppointmentRow): Promise<void> {
-  await appendEvent(tx, {
-    topic: `appointment.${change}`,
-    aggregateType: 'appointment',
-    aggregateId: row.id,
-    payload: await answerOf({ db: tx }, row),
-  });
-}
-
-/** Writes a change and its event in one transaction. */
-function withEvent<T extends AppointmentRow | undefined>(
-  change: AppointmentChange,
-  write: (tx: Tx) => Promise<T>,
-): (tx: Tx) => Promise<T> {
-  return async (tx) => {
-    const row = await write(tx);
-    if (row !== undefined) await raise(tx, change, row);
-    return row;
-  };
-}
-
-/**
- * An appointment as `caller` may see it: the one mapping behind `GET /appointments/{id}` and
- * the event stream, so field-level rules are the same for both. Today every role that may read
- * appointments sees every field of one (API.md); a rule added here applies to both at once.
- */
-export function appointmentForCaller(caller: Principal, dto: AppointmentDto): AppointmentDto {
-  requirePermission(caller, 'appointments.read');
-  return {
-    id: dto.id,
-    patient_id: dto.patient_id,
-    patient: {
-      id: dto.patient.id,
-      first_name: dto.patient.first_name,
-      last_name: dto.patient.last_name,
-      mrn: dto.patient.mrn,
-      date_of_birth: dto.patient.date_of_birth,
-    },
-    doctor_id: dto.doctor_id,
-    starts_at: dto.starts_at,
-    ends_at: dto.ends_at,
-    duration_minutes: dto.duration_minutes,
-    status: dto.status,
-    reason: dto.reason,
-    notes: dto.notes,
-    cancel_reason: dto.cancel_reason,
-    created_by: dto.created_by,
-    version: dto.version,
-    created_at: dto.created_at,
-    updated_at: dto.updated_at,
-  };
 }
 
 /**

@@ -70,33 +70,37 @@ describe('claims', () => {
     expect(seen.size).toBeGreaterThan(0);
   });
 
-  it('an event claimed by an instance that dies (kill -9: no ack) is taken again after its lease', async () => {
-    const got: number[] = [];
-    t.app.ctx.outbox.register({
-      name: 'test-after-crash',
-      handle: async (event: StoredEvent) => {
-        got.push(event.id);
-        await Promise.resolve();
-      },
-    });
-    // Stand in for the crashed instance: claim with a short lease and never come back. The app's
-    // dispatcher may get there first; then there is nothing left to steal, which proves nothing,
-    // so retry until our claim wins.
-    const patient = await newPatient(t.app, nurse);
-    let claimed: StoredEvent | undefined;
-    for (let i = 0; i < 20 && claimed === undefined; i++) {
-      const appt = await bookOne(t.app, doctor, doctor, patient);
-      await waitFor(async () => (await eventsOf(t.app, appt.id))[0]?.id != null, 2_000).catch(
-        () => undefined,
-      );
-      [claimed] = await claimBatch(t.app.ctx.db, randomUUID(), 100, 300);
-    }
-    expect(claimed).toBeDefined();
-    const id = claimed?.id ?? -1;
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(got).not.toContain(id);
-    await waitFor(() => got.includes(id), 3_000);
-  });
+  it(
+    'an event claimed by an instance that dies (kill -9: no ack) is taken again after its lease',
+    { timeout: 90_000 },
+    async () => {
+      const got: number[] = [];
+      t.app.ctx.outbox.register({
+        name: 'test-after-crash',
+        handle: async (event: StoredEvent) => {
+          got.push(event.id);
+          await Promise.resolve();
+        },
+      });
+      // Stand in for the crashed instance: claim with a short lease and never come back. The app's
+      // dispatcher may get there first; then there is nothing left to steal, which proves nothing,
+      // so retry until our claim wins.
+      const patient = await newPatient(t.app, nurse);
+      let claimed: StoredEvent | undefined;
+      for (let i = 0; i < 60 && claimed === undefined; i++) {
+        const appt = await bookOne(t.app, doctor, doctor, patient);
+        await waitFor(async () => (await eventsOf(t.app, appt.id))[0]?.id != null, 2_000).catch(
+          () => undefined,
+        );
+        [claimed] = await claimBatch(t.app.ctx.db, randomUUID(), 100, 300);
+      }
+      expect(claimed).toBeDefined();
+      const id = claimed?.id ?? -1;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(got).not.toContain(id);
+      await waitFor(() => got.includes(id), 10_000);
+    },
+  );
 });
 
 describe.skipIf(process.env.TEST_DATABASE_URL === undefined)('on PostgreSQL', () => {

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.js';
@@ -133,17 +134,24 @@ export function createOutboxDispatcher(options: DispatcherOptions): OutboxDispat
     else soonMs = Math.min(options.pollMs, soonMs <= 1 ? 5 : soonMs * 2);
   };
 
+  const home = new AsyncResource('medcore.outbox-dispatcher');
   const schedule = (delayMs: number) => {
     if (stopped) return;
     clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
-      wokenDuringPass = false;
-      running = tick().finally(() => {
-        running = undefined;
-        schedule(wokenDuringPass ? 0 : soonMs || options.pollMs);
-      });
-    }, delayMs);
+    // Passes run in the dispatcher's own async context, not in that of the request whose commit
+    // woke it: the work is shared by every request (request-scoped logs and statement counts
+    // would otherwise charge a batch to whichever request happened to wake it).
+    timer = setTimeout(
+      home.bind(() => {
+        timer = undefined;
+        wokenDuringPass = false;
+        running = tick().finally(() => {
+          running = undefined;
+          schedule(wokenDuringPass ? 0 : soonMs || options.pollMs);
+        });
+      }),
+      delayMs,
+    );
     timer.unref();
   };
 
