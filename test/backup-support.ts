@@ -3,13 +3,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import sharp from 'sharp';
 import { openSession } from '../src/backup/session.js';
 import { listTables } from '../src/backup/catalog.js';
 import { buildApp } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
-import { jobDatabaseOptions, openDatabase, type Database, type Db } from '../src/db/client.js';
+import {
+  jobDatabaseOptions,
+  openDatabase,
+  rowsOf,
+  type Database,
+  type Db,
+} from '../src/db/client.js';
 import { appointments } from '../src/db/schema/appointments.js';
 import { appointmentReminders } from '../src/db/schema/reminders.js';
 import { mfaBackupCodes, mfaChallenges } from '../src/db/schema/security.js';
@@ -140,14 +147,21 @@ export async function seedEveryTable(app: FastifyInstance): Promise<Seeded> {
   const patient = await succeeded(
     api(app)
       .as(doctor)
-      .post('/patients', {
-        first_name: `Zoë "Q" O'Brien \\ ✓`,
-        last_name: 'Ñúñez-Łódź 山田',
-        email: `odd.${randomBytes(3).toString('hex')}@example.test`,
-        allergies: ['penicillin', 'nuts "mixed"'],
-        emergency_contacts: [{ name: 'A, B', relationship: 'sibling', phone: '+44 20 7946 0000' }],
-        notes: 'line one\nline two tabbed {braces} [brackets] \u00e9',
-      }),
+      .post(
+        '/patients',
+        {
+          first_name: `Zoë "Q" O'Brien \\ ✓`,
+          last_name: 'Ñúñez-Łódź 山田',
+          email: `odd.${randomBytes(3).toString('hex')}@example.test`,
+          allergies: ['penicillin', 'nuts "mixed"'],
+          emergency_contacts: [
+            { name: 'A, B', relationship: 'sibling', phone: '+44 20 7946 0000' },
+          ],
+          notes: 'line one\nline two tabbed {braces} [brackets] \u00e9',
+        },
+        // Keeps the first answer in idempotency_keys, so that table has a row to carry too.
+        { headers: { 'idempotency-key': `backup-${randomBytes(4).toString('hex')}` } },
+      ),
   );
   const patientId = patient.json<{ id: string }>().id;
   await succeeded(
@@ -236,3 +250,20 @@ export async function snapshot(db: Db): Promise<Map<string, string[][]>> {
 }
 
 export { strongPassword };
+
+/**
+ * Waits until the app's outbox dispatcher has handed on every event: it changes their rows
+ * (claims, dispatched_at) in the background, which a backup compared row by row must not see.
+ */
+export async function settleOutbox(app: FastifyInstance, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = await app.ctx.db.execute(
+      sql`select count(*)::int as n from outbox_events where dispatched_at is null or claim_token is not null`,
+    );
+    const [row] = rowsOf<{ n: number }>(result);
+    if (row?.n === 0) return;
+    if (Date.now() > deadline) throw new Error(`${row?.n} outbox events still not dispatched`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

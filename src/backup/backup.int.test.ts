@@ -10,6 +10,7 @@ import {
   placeStorage,
   removeTempDirs,
   seedEveryTable,
+  settleOutbox,
   snapshot,
   tempDir,
   type Engine,
@@ -42,7 +43,9 @@ async function backedUp(engine: Engine): Promise<Made> {
   const app = await appOn(source);
   try {
     const seeded = await seedEveryTable(app);
-    // Sealed, so every column is final (restore-audit.int.test.ts covers unsealed rows).
+    // Dispatched and sealed, so every column is final (restore-audit.int.test.ts covers
+    // unsealed rows).
+    await settleOutbox(app);
     await sealPending(app.ctx.db);
     const before = await snapshot(app.ctx.db);
     const summary = await backupDatabase(app.ctx.db, file, { storage: app.ctx.storage });

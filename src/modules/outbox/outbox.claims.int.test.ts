@@ -12,7 +12,7 @@ import {
 } from '../../../test/helpers.js';
 import { OPEN_ALL_DAY } from '../../../test/working-hours.js';
 import { createOutboxDispatcher } from './outbox.dispatcher.js';
-import { claimBatch } from './outbox.repository.js';
+import { claimBatch, insertEvent, sequenceBatch } from './outbox.repository.js';
 import type { StoredEvent } from './outbox.service.js';
 import { bookOne, eventsOf, newPatient, waitFor } from './outbox.test-support.js';
 
@@ -82,16 +82,21 @@ describe('claims', () => {
           await Promise.resolve();
         },
       });
-      // Stand in for the crashed instance: claim with a short lease and never come back. The app's
-      // dispatcher may get there first; then there is nothing left to steal, which proves nothing,
-      // so retry until our claim wins.
-      const patient = await newPatient(t.app, nurse);
+      // Stand in for the crashed instance: number and claim an event with a short lease and never
+      // come back. The event is written without the commit's wake-up (a plain transaction), so
+      // the app's dispatcher meets it only at its next poll, after this claim; should a poll
+      // come first anyway, there is nothing left to steal and the loop tries again.
       let claimed: StoredEvent | undefined;
-      for (let i = 0; i < 60 && claimed === undefined; i++) {
-        const appt = await bookOne(t.app, doctor, doctor, patient);
-        await waitFor(async () => (await eventsOf(t.app, appt.id))[0]?.id != null, 2_000).catch(
-          () => undefined,
+      for (let i = 0; i < 20 && claimed === undefined; i++) {
+        await t.app.ctx.db.transaction((tx) =>
+          insertEvent(tx, {
+            topic: 'appointment.updated',
+            aggregateType: 'appointment',
+            aggregateId: randomUUID(),
+            payload: {},
+          }),
         );
+        await t.app.ctx.db.transaction((tx) => sequenceBatch(tx, 100));
         [claimed] = await claimBatch(t.app.ctx.db, randomUUID(), 100, 300);
       }
       expect(claimed).toBeDefined();
