@@ -78,6 +78,11 @@ export async function buildTestApp(
     // A test process shares two cores with others: a start-up or GC pause must not turn into
     // 503s in unrelated tests. The overload tests switch it back on.
     OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0',
+    // For the same reason a query gets 10 s rather than production's 1.5 s: a test process
+    // starved of CPU for over a second and a half (seen once in CI) had its connection cut in the
+    // middle of a transaction. The outage tests set the production figures they reason about.
+    DB_QUERY_TIMEOUT_MS: '10000',
+    DB_STATEMENT_TIMEOUT_MS: '10000',
     ...(database ? { DATABASE_URL: routeDatabaseUrl?.(database.url) ?? database.url } : {}),
     ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
     ...env,

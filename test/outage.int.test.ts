@@ -108,7 +108,9 @@ describe.skipIf(pgBase === undefined)(
       proxy = await startTcpProxy(targetOf(pgBase ?? '', 5432));
       // The pool size these tests reason about (bursts and leaks beyond the pool).
       t = await buildTestApp(
-        { DB_POOL_MAX: '10' },
+        // And the production timeouts (the test default is longer): a frozen server must
+        // answer within FROZEN_BOUND_MS.
+        { DB_POOL_MAX: '10', DB_QUERY_TIMEOUT_MS: '1500', DB_STATEMENT_TIMEOUT_MS: '1500' },
         { routeDatabaseUrl: (url) => viaProxy(url, proxy) },
       );
       doctor = await createUser(t.app, 'doctor');
