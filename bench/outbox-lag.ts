@@ -18,6 +18,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createAccount } from '../src/modules/users/users.service.js';
+import { openSse } from '../test/sse-client.js';
 import { createScratchDatabase } from './pg-database.js';
 
 const total = Number(process.argv[2] ?? 1_000);
@@ -95,42 +96,8 @@ try {
       },
     });
   }
-  // One stream per instance; arrival time per appointment id.
-  const arrivals = urls.map(() => new Map<string, number>());
-  const controllers: AbortController[] = [];
-  await Promise.all(
-    urls.map(async (url, i) => {
-      const controller = new AbortController();
-      controllers.push(controller);
-      const res = await fetch(`${url}/api/v1/appointments/events`, {
-        headers: { authorization: `Bearer ${admin.token}` },
-        signal: controller.signal,
-      });
-      const body = res.body;
-      if (body === null) throw new Error('no stream');
-      void (async () => {
-        const decoder = new TextDecoder();
-        let buffer = '';
-        try {
-          for await (const chunk of body) {
-            buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-            let end: number;
-            while ((end = buffer.indexOf('\n\n')) >= 0) {
-              const block = buffer.slice(0, end);
-              buffer = buffer.slice(end + 2);
-              const data = block.split('\n').find((line) => line.startsWith('data: '));
-              if (data !== undefined) {
-                const id = (JSON.parse(data.slice(6)) as { id: string }).id;
-                if (!arrivals[i]?.has(id)) arrivals[i]?.set(id, performance.now());
-              }
-            }
-          }
-        } catch {
-          // aborted at the end
-        }
-      })();
-    }),
-  );
+  // One stream per instance.
+  const streams = await Promise.all(urls.map((url) => openSse(url, admin.token)));
   await new Promise((resolve) => setTimeout(resolve, 300));
 
   const booked: { id: string; at: number; via: number }[] = [];
@@ -178,11 +145,21 @@ try {
   const deadline = performance.now() + 10_000;
   while (
     performance.now() < deadline &&
-    (delivery.length < booked.length || arrivals.some((m) => m.size < booked.length))
+    (delivery.length < booked.length ||
+      streams.some((stream) => stream.messages.length < booked.length))
   ) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  for (const controller of controllers) controller.abort();
+  for (const stream of streams) stream.close();
+  // Arrival time per appointment id, per stream (the first copy, should one come twice).
+  const arrivals = streams.map((stream) => {
+    const first = new Map<string, number>();
+    for (const message of stream.messages) {
+      const id = (JSON.parse(message.data) as { id: string }).id;
+      if (!first.has(id)) first.set(id, message.at);
+    }
+    return first;
+  });
 
   const same: number[] = [];
   const cross: number[] = [];

@@ -25,7 +25,7 @@ import {
 } from '../audit/audit.service.js';
 import { loadPatient } from '../patients/patients.service.js';
 import { withEvent, type AppointmentChange } from './appointments.changes.js';
-import { answerOf, appointmentForCaller, toAppointmentDto } from './appointments.view.js';
+import { appointmentForCaller, toAppointmentDto } from './appointments.view.js';
 import type { Tx } from '../../db/client.js';
 import { checkWorkingHours } from './booking-hours.js';
 import { assertActiveDoctor } from '../users/users.service.js';
@@ -195,7 +195,7 @@ async function bookOnce(
   },
 ) {
   const { startsAt, endsAt, duration } = slot;
-  const row = await withOverlapCheck(ctx, slot, () =>
+  const written = await withOverlapCheck(ctx, slot, () =>
     auditedChange(
       ctx,
       whoOf(actor),
@@ -214,10 +214,10 @@ async function bookOnce(
         await auditOverride(tx, actor, created, slot.overridden);
         return created;
       }),
-      (created) => appointmentEvent('appointment.create', created),
+      ({ row }) => appointmentEvent('appointment.create', row),
     ),
   );
-  return answerOf(ctx, row);
+  return written.answer;
 }
 
 export async function loadAppointment(
@@ -238,6 +238,27 @@ export async function getAppointment(ctx: Pick<AppContext, 'db'>, actor: Princip
 }
 
 const reschedulable: AppointmentStatus[] = ['scheduled', 'confirmed'];
+
+/**
+ * What an edit does, two different questions:
+ * - `asksNewTime`: the request names a start or a duration. Only then are working hours checked,
+ *   so editing the reason of an older booking made outside them stays possible.
+ * - `moved`: the time or the doctor actually differ, which names the event `rescheduled` (any
+ *   other edit is `updated`).
+ */
+function editOf(
+  current: AppointmentRow,
+  input: UpdateAppointmentInput,
+  next: { doctorId: string; startsAt: Date; endsAt: Date },
+): { asksNewTime: boolean; moved: boolean } {
+  return {
+    asksNewTime: input.starts_at !== undefined || input.duration_minutes !== undefined,
+    moved:
+      next.startsAt.getTime() !== current.startsAt.getTime() ||
+      next.endsAt.getTime() !== current.endsAt.getTime() ||
+      next.doctorId !== current.doctorId,
+  };
+}
 
 /** Reschedules or edits; conflicts are re-checked by the same constraints. */
 export async function updateAppointment(
@@ -269,18 +290,11 @@ export async function updateAppointment(
   const duration = input.duration_minutes ?? current.durationMinutes;
   const endsAt = new Date(startsAt.getTime() + duration * 60_000);
   const slot = { doctorId, patientId: current.patientId, startsAt, endsAt, exceptId: id };
-  // Only a change of time is checked against working hours: editing the reason of an older
-  // booking outside them stays possible.
-  const timeChanged = input.starts_at !== undefined || input.duration_minutes !== undefined;
+  const { asksNewTime, moved } = editOf(current, input, slot);
   const overridden =
-    timeChanged &&
+    asksNewTime &&
     checkWorkingHours(ctx, actor, { doctorId, startsAt, endsAt }, query.allow_outside_hours);
-  // The event: `rescheduled` when the time or the doctor changes, `updated` for other edits.
-  const moved =
-    startsAt.getTime() !== current.startsAt.getTime() ||
-    endsAt.getTime() !== current.endsAt.getTime() ||
-    doctorId !== current.doctorId;
-  const row = await withOverlapCheck(ctx, slot, () =>
+  const written = await withOverlapCheck(ctx, slot, () =>
     auditedChange(
       ctx,
       whoOf(actor),
@@ -304,13 +318,13 @@ export async function updateAppointment(
         await auditOverride(tx, actor, updated, overridden);
         return updated;
       }),
-      (updated) =>
-        appointmentEvent('appointment.update', updated, {
+      ({ row }) =>
+        appointmentEvent('appointment.update', row, {
           fields: Object.keys(input).sort().join(','),
         }),
     ),
   );
-  return answerOf(ctx, row);
+  return written.answer;
 }
 
 export type Transition = 'confirm' | 'check_in' | 'complete' | 'cancel' | 'no_show';
@@ -365,7 +379,7 @@ export async function transitionAppointment(
   assertMayWrite(actor, current.doctorId);
   const rule = transitions[transition];
   // The status guard in the UPDATE makes concurrent transitions safe: only one can win.
-  const row = await auditedChange(
+  const written = await auditedChange(
     ctx,
     whoOf(actor),
     // A refused transition (no row) raises no event.
@@ -378,16 +392,16 @@ export async function transitionAppointment(
       ),
     ),
     // A refused transition changed nothing; the row records the attempt as a failure.
-    (updated) =>
-      updated
-        ? appointmentEvent('appointment.transition', updated, { to: rule.to })
+    (done) =>
+      done
+        ? appointmentEvent('appointment.transition', done.row, { to: rule.to })
         : { ...appointmentEvent('appointment.transition', current), outcome: 'failure' },
   );
-  if (!row) {
+  if (!written) {
     const now = await loadAppointment(ctx, id);
     throw new AppError('conflict', refusedTransition(transition, now.status));
   }
-  return answerOf(ctx, row);
+  return written.answer;
 }
 
 export async function listAppointments(

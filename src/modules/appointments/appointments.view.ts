@@ -35,24 +35,14 @@ export function toAppointmentDto(
   };
 }
 
-/**
- * Answers already built for a written row: the outbox event is built inside the write's
- * transaction from the same row object, so the request's answer costs no second patient read.
- */
-const built = new WeakMap<AppointmentRow, AppointmentDto>();
-
 /** The answer of a write: the row it returned and its patient's summary. */
 export async function answerOf(
   ctx: Pick<AppContext, 'db'>,
   row: AppointmentRow,
 ): Promise<AppointmentDto> {
-  const known = built.get(row);
-  if (known !== undefined) return known;
   const patient = await repo.findPatientSummary(ctx.db, row.patientId);
   if (!patient) throw new Error(`appointment ${row.id} has no patient row`);
-  const dto = toAppointmentDto(row, patient);
-  built.set(row, dto);
-  return dto;
+  return toAppointmentDto(row, patient);
 }
 
 /**
