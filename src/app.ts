@@ -39,6 +39,7 @@ import { usersModule } from './modules/users/index.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorsPlugin, rawProblemHandler } from './plugins/errors.js';
 import { homePlugin } from './plugins/home.js';
+import { serializeOnFirstUse } from './plugins/lazy-compile.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
 import { metricsPlugin, metricsRoute } from './plugins/metrics.js';
 import { openapiPlugin } from './plugins/openapi.js';
@@ -97,6 +98,8 @@ export async function buildApp(
     http: httpServerOptions(config),
     requestTimeout: config.requestTimeoutMs,
     return503OnClosing: true,
+    // Answer serializers are compiled on a route's first request, not at start-up.
+    schemaController: { compilersFactory: { buildSerializer: serializeOnFirstUse } },
   });
   installValidators(app);
   // Only JSON (and, on login, the OAuth2 form) is accepted: anything else is a 415.
