@@ -5,7 +5,8 @@
  * - the server's resident memory at rest (its process, worker thread included; the `npm` and
  *   shell processes in front of it are left out), 10 s after it answered;
  * - `medcore help`, `version` and `openapi` (no database), and `medcore seed --demo` run beside
- *   the running server on the same data directory.
+ *   a running server on its data directory (one started with SEED_DEMO=false, so the
+ *   command makes the whole demo practice: accounts, 300 patients, a week of appointments).
  * Each timing is the median of BENCH_ROUNDS (3) runs; start-ups use a new data directory per
  * round. Run on a quiet machine, after `npm install` (the build is up to date):
  *   npx tsx bench/first-hour.ts
@@ -80,13 +81,13 @@ interface Started {
   stop: () => Promise<void>;
 }
 
-async function npmStart(dataDir: string): Promise<Started> {
+async function npmStart(dataDir: string, env: Record<string, string> = {}): Promise<Started> {
   const port = await freePort();
   const url = `http://127.0.0.1:${String(port)}`;
   const started = performance.now();
   const child = spawn('npm', ['start', '--silent'], {
     cwd: repoRoot,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
     detached: true,
   });
@@ -135,8 +136,13 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 10_000));
     const pid = serverPid(again.child.pid ?? 0);
     if (pid !== undefined) rest.push(treeRss(pid) / 1024 / 1024);
-    seeds.push(timeCommand(['seed', '--demo'], { DATA_DIR: dir }));
     await again.stop();
+    // The demo practice made by the CLI beside a server that has none (SEED_DEMO=false).
+    const bare = mkdtempSync(join(tmpdir(), 'medcore-first-hour-'));
+    dirs.push(bare);
+    const server = await npmStart(bare, { SEED_DEMO: 'false' });
+    seeds.push(timeCommand(['seed', '--demo'], { DATA_DIR: bare }));
+    await server.stop();
   }
   const cliTimes = (args: string[]) =>
     median(Array.from({ length: rounds }, () => timeCommand(args)));
