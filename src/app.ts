@@ -148,6 +148,7 @@ export async function buildApp(
       db: database.db,
       bus,
       pollMs: config.jobsPollIntervalMs,
+      dispatcher: { retentionS: config.outboxRetentionHours * 3600 },
       log: app.log.child({ module: 'outbox' }),
     });
     const secret = resolveJwtSecret(config, (message) => {
