@@ -8,6 +8,7 @@ import { createBackgroundTasks } from './lib/background.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { loggerOptions } from './logger.js';
 import { ProblemSchema } from './lib/schema.js';
+import { createCsrfTokens } from './infra/csrf.js';
 import { createMailer } from './infra/mailer.js';
 import { createMetrics } from './infra/metrics.js';
 import { createRedis } from './infra/redis.js';
@@ -37,8 +38,8 @@ import { remindersModule } from './modules/reminders/index.js';
 import { statusModule } from './modules/status/index.js';
 import { usersModule } from './modules/users/index.js';
 import { authPlugin } from './plugins/auth.js';
+import { consolePlugin } from './plugins/console.js';
 import { errorsPlugin, rawProblemHandler } from './plugins/errors.js';
-import { homePlugin } from './plugins/home.js';
 import { serializeOnFirstUse } from './plugins/lazy-compile.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
 import { metricsPlugin, metricsRoute } from './plugins/metrics.js';
@@ -172,6 +173,7 @@ export async function buildApp(
         accessTtlS: config.accessTokenTtlS,
       }),
       mfaKey: resolveMfaKey(config, secret),
+      csrf: createCsrfTokens(secret),
       mailer,
       background,
       sessionCache: new SessionCache(config.authCacheMs),
@@ -217,7 +219,8 @@ export async function buildApp(
       ttlS: config.idempotencyTtlS,
     });
     await app.register(openapiPlugin, { config });
-    await app.register(homePlugin, { docsEnabled: config.docsEnabled });
+    // The staff console at `/` when it is built (else the home page linking the docs).
+    await app.register(consolePlugin, { dir: config.consoleDir, docsEnabled: config.docsEnabled });
 
     // Modules: one line each (src/modules/README.md). Their order is the order of the paths in
     // the OpenAPI document.
