@@ -80,6 +80,7 @@ export const de: Catalogue = {
   today: {
     title: 'Heute',
     date: 'Datum',
+    dayControls: 'Tagesnavigation',
     previous: 'Vorheriger Tag',
     next: 'Nächster Tag',
     goToday: 'Zu heute',

@@ -76,6 +76,7 @@ export const en = {
   today: {
     title: 'Today',
     date: 'Date',
+    dayControls: 'Day navigation',
     previous: 'Previous day',
     next: 'Next day',
     goToday: 'Go to today',
