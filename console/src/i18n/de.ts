@@ -199,6 +199,7 @@ export const de: Catalogue = {
       cancelled: 'Storniert',
       completed: 'Abgeschlossen',
     },
+    pdf: 'PDF zu {{medication}}',
     onlyDoctors: 'Nur Ärztinnen und Ärzte verordnen.',
   },
   documents: {

@@ -193,6 +193,7 @@ export const en = {
       cancelled: 'Cancelled',
       completed: 'Completed',
     },
+    pdf: 'PDF of {{medication}}',
     onlyDoctors: 'Only doctors prescribe.',
   },
   documents: {
