@@ -287,6 +287,7 @@ export const routeTable: Record<string, RouteCase> = {
       payload: { reason: 'walk' },
     }),
   },
+  'GET /api/v1/clinic/calendar': { access: 'appointments.read', allowedStatus: 200 },
   'GET /api/v1/doctors/{id}/availability': {
     access: 'appointments.read',
     allowedStatus: 200,

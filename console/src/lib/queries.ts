@@ -1,7 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../api/client';
 import type { Appointment } from './appointments';
-import { dayIn } from './dates';
 import { dayKey } from './events';
 import { dataOrThrow } from './problem';
 
@@ -35,22 +34,16 @@ export function useDoctors() {
 const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 /**
- * The clinic's time zone (CLINIC_TIMEZONE), which decides what "today" is. The API has no
- * endpoint for it as such: availability answers carry it as `time_zone` for any staff role
- * (GET /admin/stats too, for admins only), so it is read from one doctor's availability. With no
- * doctor to ask, the browser's zone stands in (`known: false`, and the screen says so).
+ * The clinic's time zone (CLINIC_TIMEZONE), which decides what "today" is, from
+ * GET /clinic/calendar. Should it fail, the browser's zone stands in (`known: false`, and the
+ * screen says so).
  */
-export function useClinicTimeZone(doctors: Doctor[] | undefined) {
-  const first = doctors?.[0]?.id;
+export function useClinicTimeZone() {
   return useQuery({
-    queryKey: ['clinic-time-zone', first ?? null],
-    enabled: doctors !== undefined,
+    queryKey: ['clinic-calendar'],
     staleTime: Infinity,
     queryFn: async (): Promise<{ zone: string; known: boolean }> => {
-      if (!first) return { zone: browserZone, known: false };
-      const answer = await api.GET('/api/v1/doctors/{id}/availability', {
-        params: { path: { id: first }, query: { date: dayIn(browserZone) } },
-      });
+      const answer = await api.GET('/api/v1/clinic/calendar');
       return answer.data
         ? { zone: answer.data.time_zone, known: true }
         : { zone: browserZone, known: false };

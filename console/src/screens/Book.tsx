@@ -27,7 +27,7 @@ export default function Book() {
   const user = useUser();
   const client = useQueryClient();
   const doctors = useDoctors();
-  const zone = useClinicTimeZone(doctors.data).data?.zone;
+  const zone = useClinicTimeZone().data?.zone;
   const [patient, setPatient] = useState<ChosenPatient>();
   const [doctorId, setDoctorId] = useState<string>(user.role === 'doctor' ? user.id : '');
   const [dayText, setDayText] = useState<string>('');

@@ -19,7 +19,7 @@ import { doctorName, useClinicTimeZone, useDayAppointments, useDoctors } from '.
 export default function FlowBoard() {
   const { t } = useTranslation();
   const doctors = useDoctors();
-  const clinicZone = useClinicTimeZone(doctors.data);
+  const clinicZone = useClinicTimeZone();
   const zone = clinicZone.data?.zone;
   const today = zone ? dayIn(zone) : '';
   const appointments = useDayAppointments(today, zone);

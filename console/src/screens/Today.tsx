@@ -18,7 +18,7 @@ export default function Today() {
   const { t } = useTranslation();
   const user = useUser();
   const doctors = useDoctors();
-  const clinicZone = useClinicTimeZone(doctors.data);
+  const clinicZone = useClinicTimeZone();
   const zone = clinicZone.data?.zone;
   const [params, setParams] = useSearchParams();
   const [showCancelled, setShowCancelled] = useState(false);

@@ -10,6 +10,7 @@ import {
   AppointmentPage,
   AvailabilityQuery,
   AvailabilitySchema,
+  ClinicCalendarSchema,
   BookingQuery,
   CancelBody,
   CreateAppointmentBody,
@@ -170,6 +171,19 @@ export const appointmentsRoutes: FastifyPluginAsyncTypebox<{
         'cancel',
         request.body.reason,
       ),
+  );
+
+  app.get(
+    '/clinic/calendar',
+    {
+      config: { access: 'appointments.read' },
+      schema: {
+        tags,
+        summary: "The clinic's time zone, working days and hours, and today's date there",
+        response: { 200: ClinicCalendarSchema },
+      },
+    },
+    async (request) => availability.clinicCalendar(ctx, actorOf(request)),
   );
 
   app.get(

@@ -115,6 +115,17 @@ export const AvailabilityQuery = StrictObject({
   duration_minutes: Type.Optional(Type.Integer({ minimum: 5, maximum: 480, default: 30 })),
 });
 
+export const ClinicCalendarSchema = Type.Object({
+  time_zone: Type.String({ description: 'CLINIC_TIMEZONE: the zone of "today" and of dates' }),
+  working_days: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), {
+    description: 'ISO weekdays (1 = Monday) on which bookings are taken (WORKDAYS)',
+  }),
+  workday_start: Type.String({ description: 'HH:MM in the clinic zone (WORKDAY_START)' }),
+  workday_end: Type.String({ description: 'HH:MM in the clinic zone (WORKDAY_END)' }),
+  slot_step_minutes: Type.Integer({ description: 'Free slots start on this grid' }),
+  today: Type.String({ description: "Today's date in the clinic zone (YYYY-MM-DD)" }),
+});
+
 export const AvailabilitySchema = Type.Object({
   doctor_id: Uuid,
   date: Type.String(),

@@ -4,7 +4,24 @@ import { notFound } from '../../lib/errors.js';
 import type { Principal } from '../../lib/permissions.js';
 import { isActiveDoctor } from '../users/users.service.js';
 import * as repo from './appointments.repository.js';
-import { freeSlots, workingWindow } from './availability.js';
+import { clinicDate, freeSlots, workingWindow } from './availability.js';
+
+/**
+ * The clinic's calendar rules, so a front end shows "today" and the working day as the server
+ * checks them (bookings outside them are refused with 422 outside_working_hours).
+ */
+export function clinicCalendar(ctx: Pick<AppContext, 'clock' | 'config'>, actor: Principal) {
+  requirePermission(actor, 'appointments.read');
+  const { config } = ctx;
+  return {
+    time_zone: config.clinicTimeZone,
+    working_days: [...config.workdays],
+    workday_start: config.workdayStart,
+    workday_end: config.workdayEnd,
+    slot_step_minutes: config.slotStepMinutes,
+    today: clinicDate(ctx.clock.now(), config.clinicTimeZone),
+  };
+}
 
 /** Free slots of one doctor on one clinic day (working hours from config, booked ones removed). */
 export async function doctorAvailability(
