@@ -1,9 +1,16 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Three projects: `unit` (no app, no database: seconds), `integration` (*.int.test.ts: each file
 // builds its own app on its own database) and `e2e` (*.e2e.test.ts: a real browser against the
 // built service running as its own process). `vitest run` runs all three; `--project unit` one.
 export default defineConfig({
+  // The console's modules import the typed client by this alias, as in console/vite.config.ts.
+  resolve: {
+    alias: {
+      '@medcore/client': fileURLToPath(new URL('./client/src/index.ts', import.meta.url)),
+    },
+  },
   test: {
     // Each test file builds its own app on its own database; forks keep native modules isolated.
     pool: 'forks',
@@ -14,7 +21,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          // console/src: the staff console's DOM-free logic (session, dates, problems, i18n).
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'console/src/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/*.e2e.test.ts'],
         },
       },

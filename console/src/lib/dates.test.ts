@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { addDays, dayIn, isDay, timeOfDay } from './dates';
+
+describe('dayIn', () => {
+  it('is the calendar date in the clinic zone, not the browser zone', () => {
+    // 23:30 UTC on 3 Dec is already 4 Dec in Berlin and still 3 Dec in New York.
+    const now = new Date('2026-12-03T23:30:00Z');
+    expect(dayIn('Europe/Berlin', now)).toBe('2026-12-04');
+    expect(dayIn('America/New_York', now)).toBe('2026-12-03');
+    expect(dayIn('UTC', now)).toBe('2026-12-03');
+  });
+});
+
+describe('addDays', () => {
+  it('moves across month and year ends and the DST change', () => {
+    expect(addDays('2026-12-31', 1)).toBe('2027-01-01');
+    expect(addDays('2026-03-01', -1)).toBe('2026-02-28');
+    expect(addDays('2026-03-28', 1)).toBe('2026-03-29');
+    expect(addDays('2026-03-29', 1)).toBe('2026-03-30');
+  });
+
+  it('refuses what is not a day', () => {
+    expect(() => addDays('03.12.2026', 1)).toThrow(RangeError);
+  });
+});
+
+describe('isDay', () => {
+  it('accepts real dates only', () => {
+    expect(isDay('2026-02-28')).toBe(true);
+    expect(isDay('2026-02-30')).toBe(false);
+    expect(isDay('2026-2-3')).toBe(false);
+  });
+});
+
+describe('timeOfDay', () => {
+  it('reads the clock in the clinic zone', () => {
+    expect(timeOfDay('2026-12-03T08:00:00Z', 'Europe/Berlin', 'de-DE')).toBe('09:00');
+  });
+});

@@ -1,0 +1,34 @@
+import { useTranslation } from 'react-i18next';
+import { Navigate, NavLink, Route, Routes } from 'react-router';
+import { AuditTrail } from './admin/AuditTrail';
+import { Figures } from './admin/Figures';
+import { Users } from './admin/Users';
+
+/** Administration: users and roles, the audit trail with its chain check, practice figures. */
+export default function Admin() {
+  const { t } = useTranslation();
+  return (
+    <div className="admin">
+      <h1>{t('admin.title')}</h1>
+      <nav aria-label={t('admin.sections')} className="tabs">
+        <ul>
+          <li>
+            <NavLink to="/admin/users">{t('admin.users')}</NavLink>
+          </li>
+          <li>
+            <NavLink to="/admin/audit">{t('admin.audit')}</NavLink>
+          </li>
+          <li>
+            <NavLink to="/admin/figures">{t('admin.figures')}</NavLink>
+          </li>
+        </ul>
+      </nav>
+      <Routes>
+        <Route index element={<Navigate to="users" replace />} />
+        <Route path="users" element={<Users />} />
+        <Route path="audit" element={<AuditTrail />} />
+        <Route path="figures" element={<Figures />} />
+      </Routes>
+    </div>
+  );
+}

@@ -1,0 +1,172 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useForm } from 'react-hook-form';
+import { useTranslation } from 'react-i18next';
+import type { Schemas } from '@medcore/client';
+import { api } from '../../api/client';
+import { ErrorMessage, FieldError, Loading } from '../../components/Feedback';
+import { allergyHits } from '../../lib/allergy';
+import { ApiError, dataOrThrow, fieldErrors } from '../../lib/problem';
+
+interface RxForm {
+  medication: string;
+  dosage: string;
+  frequency: string;
+  duration_days: string;
+  refills: string;
+  instructions: string;
+}
+
+type Prescription = Schemas['Prescription'];
+
+/** The patient's prescriptions; doctors prescribe, warned of allergies before and after saving. */
+export function Prescriptions({
+  patientId,
+  allergies,
+  canPrescribe,
+}: {
+  patientId: string;
+  allergies: string[];
+  canPrescribe: boolean;
+}) {
+  const { t } = useTranslation();
+  const list = useQuery({
+    queryKey: ['prescriptions', patientId],
+    queryFn: async () =>
+      dataOrThrow(
+        await api.GET('/api/v1/patients/{id}/prescriptions', {
+          params: { path: { id: patientId } },
+        }),
+      ).items,
+  });
+  return (
+    <section id="prescriptions" aria-labelledby="prescriptions-title" className="panel">
+      <h2 id="prescriptions-title">{t('prescriptions.title')}</h2>
+      {canPrescribe ? (
+        <PrescribeForm patientId={patientId} allergies={allergies} />
+      ) : (
+        <p className="hint">{t('prescriptions.onlyDoctors')}</p>
+      )}
+      <ErrorMessage error={list.error} />
+      {list.isPending && <Loading />}
+      {list.data?.length === 0 && <p>{t('prescriptions.empty')}</p>}
+      <ul className="plain">
+        {list.data?.map((rx) => (
+          <li key={rx.id}>
+            <strong>{rx.medication}</strong> · {rx.dosage} · {rx.frequency}{' '}
+            <span className="badge">{t(`prescriptions.statuses.${rx.status}`)}</span>
+            {rx.warnings.map((warning) => (
+              <p key={warning.allergen} className="warning">
+                {t('prescriptions.allergyAfter', { message: warning.message })}
+              </p>
+            ))}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+const rxFields = ['medication', 'dosage', 'frequency', 'duration_days', 'refills', 'instructions'];
+
+function PrescribeForm({ patientId, allergies }: { patientId: string; allergies: string[] }) {
+  const { t } = useTranslation();
+  const client = useQueryClient();
+  const [saved, setSaved] = useState<Prescription>();
+  const {
+    register,
+    handleSubmit,
+    reset,
+    setError,
+    watch,
+    formState: { errors },
+  } = useForm<RxForm>({
+    defaultValues: {
+      medication: '',
+      dosage: '',
+      frequency: '',
+      duration_days: '',
+      refills: '0',
+      instructions: '',
+    },
+  });
+  const hits = allergyHits(watch('medication'), allergies);
+  const prescribe = useMutation({
+    mutationFn: async (form: RxForm) =>
+      dataOrThrow(
+        await api.POST('/api/v1/prescriptions', {
+          body: {
+            patient_id: patientId,
+            medication: form.medication.trim(),
+            dosage: form.dosage.trim(),
+            frequency: form.frequency.trim(),
+            refills: Number(form.refills || '0'),
+            ...(form.duration_days ? { duration_days: Number(form.duration_days) } : {}),
+            ...(form.instructions.trim() ? { instructions: form.instructions.trim() } : {}),
+          },
+        }),
+      ),
+    onSuccess: (rx) => {
+      setSaved(rx);
+      reset();
+      void client.invalidateQueries({ queryKey: ['prescriptions', patientId] });
+    },
+    onError: (error) => {
+      if (!(error instanceof ApiError)) return;
+      for (const [field, message] of Object.entries(fieldErrors(error.problem))) {
+        if (rxFields.includes(field)) setError(field as keyof RxForm, { message });
+      }
+    },
+  });
+  const submit = handleSubmit((form) => {
+    setSaved(undefined);
+    prescribe.mutate(form);
+  });
+  const text = (name: keyof RxForm, label: string, type = 'text', required = false) => (
+    <div className="field">
+      <label htmlFor={`rx-${name}`}>{label}</label>
+      <input
+        id={`rx-${name}`}
+        type={type}
+        min={type === 'number' ? 0 : undefined}
+        aria-invalid={errors[name] ? true : undefined}
+        aria-describedby={errors[name] ? `rx-${name}-error` : undefined}
+        {...register(name, required ? { required: t('signIn.required') } : {})}
+      />
+      <FieldError id={`rx-${name}-error`} message={errors[name]?.message} />
+    </div>
+  );
+  return (
+    <form onSubmit={(event) => void submit(event)} noValidate className="form-grid">
+      {text('medication', t('prescriptions.medication'), 'text', true)}
+      {text('dosage', t('prescriptions.dosage'), 'text', true)}
+      {text('frequency', t('prescriptions.frequency'), 'text', true)}
+      {text('duration_days', t('prescriptions.durationDays'), 'number')}
+      {text('refills', t('prescriptions.refills'), 'number')}
+      {text('instructions', t('prescriptions.instructions'))}
+      {hits.length > 0 && (
+        <p role="alert" className="warning wide">
+          {t('prescriptions.allergyBefore', { allergen: hits.join(', ') })}
+        </p>
+      )}
+      <div className="wide">
+        <button type="submit" className="primary" disabled={prescribe.isPending}>
+          {t('prescriptions.add')}
+        </button>
+      </div>
+      {saved && (
+        <div role="status" className="wide">
+          <p className="success">{t('prescriptions.added')}</p>
+          {saved.warnings.map((warning) => (
+            <p key={warning.allergen} className="warning">
+              {t('prescriptions.allergyAfter', { message: warning.message })}
+            </p>
+          ))}
+        </div>
+      )}
+      <div className="wide">
+        <ErrorMessage error={prescribe.error} />
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,75 @@
+import type { Patient } from '../../lib/patients';
+
+/** The record form's values: every text as a string ('' for none), allergies comma-separated. */
+export interface PatientForm {
+  first_name: string;
+  last_name: string;
+  date_of_birth: string;
+  gender: '' | 'female' | 'male' | 'other' | 'unknown';
+  email: string;
+  phone: string;
+  address: string;
+  location: string;
+  reminders_opt_out: boolean;
+  allergies: string;
+  medical_history: string;
+  initial_complaint: string;
+  initial_diagnosis: string;
+  notes: string;
+}
+
+export function patientForm(patient: Patient): PatientForm {
+  return {
+    first_name: patient.first_name,
+    last_name: patient.last_name,
+    date_of_birth: patient.date_of_birth ?? '',
+    gender: patient.gender ?? '',
+    email: patient.email ?? '',
+    phone: patient.phone ?? '',
+    address: patient.address ?? '',
+    location: patient.location ?? '',
+    reminders_opt_out: patient.reminders_opt_out,
+    allergies: (patient.allergies ?? []).join(', '),
+    medical_history: patient.medical_history ?? '',
+    initial_complaint: patient.initial_complaint ?? '',
+    initial_diagnosis: patient.initial_diagnosis ?? '',
+    notes: patient.notes ?? '',
+  };
+}
+
+const orNull = (value: string): string | null => (value.trim() === '' ? null : value.trim());
+
+/** "penicillin, latex ,," -> ["penicillin", "latex"] */
+export function splitAllergies(text: string): string[] {
+  return text
+    .split(/[,;\n]/)
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/**
+ * The PATCH body. Medical fields go only with roles that may change them: the API refuses (403)
+ * a write to a field the role may not change, so other roles must not send them at all.
+ */
+export function patientBody(form: PatientForm, medical: boolean) {
+  return {
+    first_name: form.first_name.trim(),
+    last_name: form.last_name.trim(),
+    date_of_birth: orNull(form.date_of_birth),
+    gender: form.gender === '' ? null : form.gender,
+    email: orNull(form.email),
+    phone: orNull(form.phone),
+    address: orNull(form.address),
+    location: orNull(form.location),
+    reminders_opt_out: form.reminders_opt_out,
+    ...(medical
+      ? {
+          allergies: splitAllergies(form.allergies),
+          medical_history: orNull(form.medical_history),
+          initial_complaint: orNull(form.initial_complaint),
+          initial_diagnosis: orNull(form.initial_diagnosis),
+          notes: orNull(form.notes),
+        }
+      : {}),
+  };
+}
