@@ -113,7 +113,7 @@ export const de: Catalogue = {
     more: 'Mehr zeigen',
   },
   record: {
-    back: 'Zurück zu den Patienten',
+    back: 'Zurück zur Suche',
     demographics: 'Stammdaten und Kontakte',
     firstName: 'Vorname',
     lastName: 'Nachname',
@@ -161,7 +161,7 @@ export const de: Catalogue = {
   notes: {
     title: 'Besuchsnotizen',
     empty: 'Keine Besuchsnotizen.',
-    content: 'Notiz',
+    content: 'Besuchsnotiz',
     visitType: 'Art des Besuchs',
     types: {
       regular: 'Regulär',

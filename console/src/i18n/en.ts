@@ -108,7 +108,7 @@ export const en = {
     more: 'Show more',
   },
   record: {
-    back: 'Back to patients',
+    back: 'Back to search',
     demographics: 'Demographics and contacts',
     firstName: 'First name',
     lastName: 'Last name',
@@ -155,7 +155,7 @@ export const en = {
   notes: {
     title: 'Visit notes',
     empty: 'No visit notes.',
-    content: 'Note',
+    content: 'Visit note',
     visitType: 'Visit type',
     types: {
       regular: 'Regular',
