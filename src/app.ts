@@ -8,6 +8,7 @@ import { createBackgroundTasks } from './lib/background.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { loggerOptions } from './logger.js';
 import { ProblemSchema } from './lib/schema.js';
+import { createCsrfTokens } from './infra/csrf.js';
 import { createMailer } from './infra/mailer.js';
 import { createMetrics } from './infra/metrics.js';
 import { createRedis } from './infra/redis.js';
@@ -168,6 +169,7 @@ export async function buildApp(
         accessTtlS: config.accessTokenTtlS,
       }),
       mfaKey: resolveMfaKey(config, secret),
+      csrf: createCsrfTokens(secret),
       mailer,
       background,
       sessionCache: new SessionCache(config.authCacheMs),

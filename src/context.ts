@@ -3,6 +3,7 @@ import type { Db } from './db/client.js';
 import type { BackgroundTasks } from './lib/background.js';
 import type { Clock } from './lib/clock.js';
 import type { Lifecycle } from './lib/lifecycle.js';
+import type { CsrfTokens } from './infra/csrf.js';
 import type { Mailer } from './infra/mailer.js';
 import type { Metrics } from './infra/metrics.js';
 import type { VirusScanner } from './infra/scan/clamav.js';
@@ -26,6 +27,8 @@ export interface AppContext {
   readonly tokens: TokenSigner;
   /** Seals TOTP secrets and keys backup-code hashes (MFA_ENCRYPTION_KEY or derived; infra/secret.ts). */
   readonly mfaKey: string;
+  /** The staff console's CSRF tokens, bound to a session and keyed from the JWT secret (infra/csrf.ts). */
+  readonly csrf: CsrfTokens;
   readonly mailer: Mailer;
   /** Work started by a request but not awaited by it (drained before the database closes). */
   readonly background: BackgroundTasks;

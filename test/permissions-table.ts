@@ -56,6 +56,11 @@ export const routeTable: Record<string, RouteCase> = {
     }),
   },
   'POST /api/v1/auth/mfa/verify': { access: 'public' },
+  // The staff console's cookie sessions: no bearer token, the cookie and CSRF header instead.
+  'POST /api/v1/auth/console/login': { access: 'public' },
+  'POST /api/v1/auth/console/mfa': { access: 'public' },
+  'POST /api/v1/auth/console/refresh': { access: 'public' },
+  'POST /api/v1/auth/console/logout': { access: 'public' },
   'POST /api/v1/auth/mfa/totp/setup': {
     access: 'self.manage',
     allowedStatus: 200,

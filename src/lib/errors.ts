@@ -9,6 +9,8 @@ export const problemCatalogue = {
   invalid_credentials: { status: 401, title: 'Invalid credentials' },
   invalid_token: { status: 401, title: 'Invalid or expired token' },
   forbidden: { status: 403, title: 'Forbidden' },
+  // The staff console's cookie routes: X-CSRF-Token missing or not this session's token.
+  csrf_failed: { status: 403, title: 'CSRF check failed' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },

@@ -7,6 +7,7 @@ import { AppError, fieldError } from '../../lib/errors.js';
 import { IdParams } from '../../lib/schema.js';
 import { RegisterBody } from '../users/users.schemas.js';
 import { ChangePasswordBody, LoginBody, RefreshBody, SessionPage } from './auth.schemas.js';
+import { consoleRoutes } from './console/console.routes.js';
 import { changePassword } from './password/password-change.service.js';
 import { refresh } from './refresh/refresh.service.js';
 import { register } from './register/register.service.js';
@@ -73,7 +74,10 @@ const loginRoute: FastifyPluginAsyncTypebox<{
 };
 
 export const authRoutes: FastifyPluginAsyncTypebox<{
-  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'tokens' | 'mfaKey' | 'mailer' | 'background'>;
+  ctx: Pick<
+    AppContext,
+    'db' | 'clock' | 'config' | 'tokens' | 'mfaKey' | 'csrf' | 'mailer' | 'background'
+  >;
 }> = async (app, opts) => {
   const { ctx } = opts;
 
@@ -179,4 +183,6 @@ export const authRoutes: FastifyPluginAsyncTypebox<{
   );
 
   await app.register(passwordResetRoutes, { ctx });
+  // The staff console's cookie sessions (refresh token in an HttpOnly cookie, CSRF header).
+  await app.register(consoleRoutes, { prefix: '/console', ctx });
 };

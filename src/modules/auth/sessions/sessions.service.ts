@@ -4,7 +4,7 @@ import { forgetCachedSessions } from '../../../infra/session-cache.js';
 import { requirePermission } from '../../../lib/access.js';
 import { notFound } from '../../../lib/errors.js';
 import type { Principal } from '../../../lib/permissions.js';
-import { recordAudit, whoOf } from '../../audit/audit.service.js';
+import { recordAudit, whoOf, type AuditWho } from '../../audit/audit.service.js';
 import * as repo from './sessions.repository.js';
 
 export type RevocationReason =
@@ -58,13 +58,27 @@ export async function endSession(
 /** Ends the caller's own session (its refresh family and every access token carrying its sid). */
 export async function logout(ctx: Pick<AppContext, 'db'>, actor: Principal): Promise<void> {
   requirePermission(actor, 'self.manage');
-  await ctx.db.transaction(async (tx) => {
-    await endSession(tx, actor.sessionId, 'logout');
-    await recordAudit(tx, whoOf(actor), {
+  await logoutSession(ctx, whoOf(actor), actor.sessionId);
+}
+
+/**
+ * A logout by session id, for callers that hold the session's refresh token rather than an access
+ * token (the staff console's cookie). The revocation and its auth.logout row commit together;
+ * a session already ended (elsewhere, or by reuse detection) is left as it is, unaudited.
+ */
+export async function logoutSession(
+  ctx: Pick<AppContext, 'db'>,
+  who: AuditWho,
+  sessionId: string,
+): Promise<boolean> {
+  return ctx.db.transaction(async (tx) => {
+    if (!(await endSession(tx, sessionId, 'logout'))) return false;
+    await recordAudit(tx, who, {
       action: 'auth.logout',
       resourceType: 'session',
-      resourceId: actor.sessionId,
+      resourceId: sessionId,
     });
+    return true;
   });
 }
 
