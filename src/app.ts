@@ -38,8 +38,8 @@ import { remindersModule } from './modules/reminders/index.js';
 import { statusModule } from './modules/status/index.js';
 import { usersModule } from './modules/users/index.js';
 import { authPlugin } from './plugins/auth.js';
+import { consolePlugin } from './plugins/console.js';
 import { errorsPlugin, rawProblemHandler } from './plugins/errors.js';
-import { homePlugin } from './plugins/home.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
 import { metricsPlugin, metricsRoute } from './plugins/metrics.js';
 import { openapiPlugin } from './plugins/openapi.js';
@@ -215,7 +215,8 @@ export async function buildApp(
       ttlS: config.idempotencyTtlS,
     });
     await app.register(openapiPlugin, { config });
-    await app.register(homePlugin, { docsEnabled: config.docsEnabled });
+    // The staff console at `/` when it is built (else the home page linking the docs).
+    await app.register(consolePlugin, { dir: config.consoleDir, docsEnabled: config.docsEnabled });
 
     // Modules: one line each (src/modules/README.md). Their order is the order of the paths in
     // the OpenAPI document.

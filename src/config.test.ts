@@ -64,6 +64,7 @@ describe('loadConfig defaults', () => {
       registrationMode: 'open',
       corsOrigins: [],
       docsEnabled: true,
+      consoleDir: 'dist/console',
       bodyLimitBytes: 1_048_576,
       trustProxy: false,
       shutdownTimeoutMs: 10_000,

@@ -284,6 +284,9 @@ export function loadConfig(env: Env = process.env) {
     registrationMode: oneOf(env, 'REGISTRATION_MODE', 'open', registrationModes),
     corsOrigins: Object.freeze(list(env, 'CORS_ORIGINS')),
     docsEnabled: bool(env, 'DOCS_ENABLED', true),
+    // The built staff console (`vite build`), served at `/` when its index.html exists; a
+    // relative path starts at the installation directory, wherever the service is started from.
+    consoleDir: str(env, 'CONSOLE_DIR', 'dist/console'),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1_048_576, 1_024, 104_857_600),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     shutdownTimeoutMs: shutdownTimeout,

@@ -23,6 +23,34 @@ const contentSecurityPolicy = [
   "style-src 'self' 'unsafe-inline'",
 ].join(';');
 
+// The staff console's page (plugins/console.ts): its own scripts and styles only, API calls and
+// the event stream to this origin, and blob:/data: for what the page makes itself (image and
+// PDF previews of documents it downloaded, generated images). No inline script and no other
+// host. Inline styles stay allowed, as for the docs page: UI libraries set style attributes and
+// inject <style> elements, and a style cannot run code.
+const consoleContentSecurityPolicy = [
+  "default-src 'self'",
+  "base-uri 'self'",
+  "connect-src 'self'",
+  "font-src 'self' data:",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "frame-src 'self' blob:",
+  "img-src 'self' data: blob:",
+  "manifest-src 'self'",
+  "media-src 'self' blob:",
+  "object-src 'self' blob:",
+  "script-src 'self'",
+  "script-src-attr 'none'",
+  "style-src 'self' 'unsafe-inline'",
+  "worker-src 'self' blob:",
+].join(';');
+
+/** What the console's page sends instead of the API's headers (the rest stay as they are). */
+export const consoleSecurityHeaders: Readonly<Record<string, string>> = Object.freeze({
+  'content-security-policy': consoleContentSecurityPolicy,
+});
+
 /**
  * The security headers of every response: helmet's defaults with the CSP above and a same-origin
  * resource policy, exactly what @fastify/helmet sent. None of them depends on the request, so
