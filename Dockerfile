@@ -12,8 +12,12 @@ RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
-# The compile, the OpenAPI document and the embedded database's template (dist/db-template), so a
-# container started on an empty /data without DATABASE_URL skips initdb.
+# The staff console (Vite) and the typed client it is built on.
+COPY client ./client
+COPY console ./console
+# The compile, the OpenAPI document, the staff console (dist/console) and the embedded database's
+# template (dist/db-template), so a container started on an empty /data without DATABASE_URL
+# skips initdb.
 RUN npm run build -- --template
 
 FROM ${NODE_IMAGE} AS runtime

@@ -40,6 +40,7 @@ import { usersModule } from './modules/users/index.js';
 import { authPlugin } from './plugins/auth.js';
 import { consolePlugin } from './plugins/console.js';
 import { errorsPlugin, rawProblemHandler } from './plugins/errors.js';
+import { serializeOnFirstUse } from './plugins/lazy-compile.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
 import { metricsPlugin, metricsRoute } from './plugins/metrics.js';
 import { openapiPlugin } from './plugins/openapi.js';
@@ -98,6 +99,8 @@ export async function buildApp(
     http: httpServerOptions(config),
     requestTimeout: config.requestTimeoutMs,
     return503OnClosing: true,
+    // Answer serializers are compiled on a route's first request, not at start-up.
+    schemaController: { compilersFactory: { buildSerializer: serializeOnFirstUse } },
   });
   installValidators(app);
   // Only JSON (and, on login, the OAuth2 form) is accepted: anything else is a 415.
@@ -146,6 +149,7 @@ export async function buildApp(
       db: database.db,
       bus,
       pollMs: config.jobsPollIntervalMs,
+      dispatcher: { retentionS: config.outboxRetentionHours * 3600 },
       log: app.log.child({ module: 'outbox' }),
     });
     const secret = resolveJwtSecret(config, (message) => {

@@ -277,6 +277,9 @@ export function loadConfig(env: Env = process.env) {
     // How often each instance looks for outbox events and due jobs (appointment reminders) when
     // no wake-up reached it.
     jobsPollIntervalMs: int(env, 'JOBS_POLL_INTERVAL_MS', 1_000, 10, 60_000),
+    // Dispatched outbox events are kept this long (they serve Last-Event-ID), then deleted;
+    // 0 keeps them all.
+    outboxRetentionHours: int(env, 'OUTBOX_RETENTION_HOURS', 168, 0, 87_600),
     // Comment lines on an idle event stream, so proxies and clients keep it open.
     sseHeartbeatMs: int(env, 'SSE_HEARTBEAT_MS', 15_000, 100, 300_000),
     // Appointment reminder emails this many minutes before the start; empty = no reminders.

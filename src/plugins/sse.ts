@@ -8,8 +8,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * graceful end to us anyway. The format itself is a few lines.)
  */
 export interface EventStream {
-  /** One message; `data` must not contain a newline (JSON.stringify never writes one). */
-  send(id: number | string, event: string, data: string): void;
+  /**
+   * One message; `data` must not contain a newline (JSON.stringify never writes one). Without an
+   * id the client's Last-Event-ID stays as it was.
+   */
+  send(id: number | string | undefined, event: string, data: string): void;
   comment(text: string): void;
   /** Ends the stream; with `retryMs`, first tells the client when to reconnect. */
   close(retryMs?: number): void;
@@ -94,7 +97,7 @@ export function openEventStream(
       return closed;
     },
     send(id, event, data) {
-      write(`id: ${id}\nevent: ${event}\ndata: ${data}\n\n`);
+      write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${data}\n\n`);
     },
     comment(text) {
       write(`: ${text.replace(/[\r\n]+/g, ' ')}\n\n`);

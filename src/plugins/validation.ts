@@ -1,6 +1,7 @@
 import { Ajv, type Options } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
+import { validateOnFirstUse } from './lazy-compile.js';
 
 // ajv-formats ships CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -30,6 +31,7 @@ export function installValidators(app: FastifyInstance): void {
     // A multipart body is a stream, read by its route part by part (documents); its schema is
     // there for the OpenAPI document, and the route validates the fields itself.
     if (httpPart === 'body' && contentType === 'multipart/form-data') return () => true;
-    return httpPart === 'body' ? strictAjv.compile(schema) : coercingAjv.compile(schema);
+    const ajv = httpPart === 'body' ? strictAjv : coercingAjv;
+    return validateOnFirstUse(() => ajv.compile(schema));
   });
 }

@@ -37,7 +37,13 @@ const DEMO_DOCTORS = ['Dr. Alice Moreau', 'Dr. Bartosz Zieliński', 'Dr. Chiara 
 export async function seedDemoPractice(
   ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
   admin: Principal,
-  options: { rules: WeekRules; patients?: number; seed?: number },
+  options: {
+    rules: WeekRules;
+    patients?: number;
+    seed?: number;
+    /** Told of each doctor account as soon as it exists (see seedStaff). */
+    onAccount?: (account: SeededAccount) => void;
+  },
 ): Promise<DemoSummary> {
   const random = prng(options.seed ?? 2026);
   const doctors: SeededAccount[] = [];
@@ -56,7 +62,9 @@ export async function seedDemoPractice(
       'doctor',
     );
     doctorIds.push(row.id);
-    doctors.push({ role: 'doctor', email, password });
+    const account: SeededAccount = { role: 'doctor', email, password };
+    doctors.push(account);
+    options.onAccount?.(account);
   }
 
   // Seeded before (the first demo doctor already has patients): do not add the practice twice.

@@ -6,8 +6,10 @@ import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../db/client.js';
 import { isoWeekday } from '../modules/appointments/availability.js';
-import { api, buildTestApp, login, type TestApp } from '../../test/helpers.js';
+import { api, buildTestApp, createUser, login, type TestApp } from '../../test/helpers.js';
+import { recordDemoAccounts } from './accounts-file.js';
 import { seedOnFirstRun } from './first-run.js';
+import { seedStaff } from './staff.js';
 
 const apps: TestApp[] = [];
 const dirs: string[] = [];
@@ -115,4 +117,32 @@ describe('the first start in development', () => {
       expect(row?.n).toBe(0);
     }
   }, 180_000);
+
+  it('finishes a first run that was stopped after the staff accounts, losing no password', async () => {
+    const { t, dir, ctx } = await appWith({ NODE_ENV: 'development' });
+    const file = join(dir, 'demo-accounts.txt');
+    // The server stopped right after the staff accounts: their passwords are already on file.
+    const staff = await seedStaff(ctx, (account) => recordDemoAccounts(dir, [account]));
+    const before = (await readFile(file, 'utf8')).trim().split('\n');
+    expect(before).toHaveLength(staff.length);
+
+    // The next start completes the practice and appends only the accounts it makes.
+    expect(await seedOnFirstRun(ctx, t.app.log)).toBe(file);
+    const after = (await readFile(file, 'utf8')).trim().split('\n');
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(after.slice(before.length).every((line) => line.startsWith('doctor '))).toBe(true);
+    expect(new Set(after.map((line) => line.split(' ')[1])).size).toBe(after.length);
+    const [, email, password] = before.find((line) => line.startsWith('admin '))?.split(' ') ?? [];
+    const admin = await login(t.app, email ?? '', password ?? '');
+    const patients = await api(t.app).as(admin.access_token).get('/patients?limit=1');
+    expect(patients.json<{ items: unknown[] }>().items).toHaveLength(1);
+    expect(await seedOnFirstRun(ctx, t.app.log)).toBeUndefined();
+  }, 240_000);
+
+  it('leaves a database with an account of its own alone', async () => {
+    const { t, dir, ctx } = await appWith({ NODE_ENV: 'development' });
+    await createUser(t.app, 'admin');
+    expect(await seedOnFirstRun(ctx, t.app.log)).toBeUndefined();
+    await expect(stat(join(dir, 'demo-accounts.txt'))).rejects.toThrow();
+  });
 });

@@ -13,7 +13,11 @@ export interface SeededAccount {
  * One demo account per role, with random passwords printed once by the CLI. Re-running skips
  * accounts that already exist, so it never resets a password someone has changed.
  */
-export async function seedStaff(ctx: Pick<AppContext, 'db'>): Promise<SeededAccount[]> {
+export async function seedStaff(
+  ctx: Pick<AppContext, 'db'>,
+  /** Told of each account as soon as it exists (the first run writes its password at once). */
+  onAccount: (account: SeededAccount) => void = () => undefined,
+): Promise<SeededAccount[]> {
   const created: SeededAccount[] = [];
   for (const role of roles) {
     const email = `${role}@demo.medcore.local`;
@@ -29,7 +33,9 @@ export async function seedStaff(ctx: Pick<AppContext, 'db'>): Promise<SeededAcco
       },
       role,
     );
-    created.push({ role, email, password });
+    const account: SeededAccount = { role, email, password };
+    created.push(account);
+    onAccount(account);
   }
   return created;
 }

@@ -99,6 +99,10 @@ export const appointmentEventsRoutes: FastifyPluginAsyncTypebox<{
         unsubscribe = await ctx.outbox.feed.subscribe(
           {
             topicPrefix: 'appointment.',
+            // Events after the client's Last-Event-ID were pruned: it must reload what it shows.
+            expired: () => {
+              stream.send(undefined, 'reset', JSON.stringify({ reason: 'events_expired' }));
+            },
             send: (event) => {
               try {
                 const view = appointmentForCaller(actor, event.payload as AppointmentDto);

@@ -31,7 +31,9 @@ export function createOutbox(options: {
   bus: SignalBus;
   pollMs: number;
   log: FastifyBaseLogger;
-  dispatcher?: Partial<Pick<DispatcherOptions, 'batch' | 'leaseMs' | 'retryBaseMs' | 'retryMaxMs'>>;
+  dispatcher?: Partial<
+    Pick<DispatcherOptions, 'batch' | 'leaseMs' | 'retryBaseMs' | 'retryMaxMs' | 'retentionS'>
+  >;
 }): Outbox {
   const feed = createOutboxFeed(options.db, options.pollMs, options.log);
   const dispatcher = createOutboxDispatcher({

@@ -25,6 +25,8 @@ export interface DispatcherOptions {
   leaseMs?: number;
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /** OUTBOX_RETENTION_HOURS in seconds: dispatched events older than this are deleted; 0 keeps all. */
+  retentionS?: number;
 }
 
 export interface OutboxDispatcher {
@@ -37,6 +39,9 @@ export interface OutboxDispatcher {
 }
 
 const SEQUENCE_BATCH = 1_000;
+/** Pruning runs at most this often per instance, in batches of PRUNE_BATCH (short statements). */
+const PRUNE_EVERY_MS = 10 * 60_000;
+const PRUNE_BATCH = 5_000;
 const FAILURE_LOG_INTERVAL_MS = 30_000;
 
 /** Exponential backoff with jitter: base, 2x, 4x ... capped; never all retries at one instant. */
@@ -68,6 +73,7 @@ export function createOutboxDispatcher(options: DispatcherOptions): OutboxDispat
   let wokenDuringPass = false;
   let soonMs = 0;
   let lastFailureLog = -Infinity;
+  let nextPruneAt = 0;
 
   const wants = (consumer: OutboxConsumer, topic: string) =>
     consumer.topics === undefined || consumer.topics.some((prefix) => topic.startsWith(prefix));
@@ -96,6 +102,15 @@ export function createOutboxDispatcher(options: DispatcherOptions): OutboxDispat
     return null;
   };
 
+  /** Deletes old dispatched events now and then; true when a full batch went (more may wait). */
+  const prune = async (): Promise<boolean> => {
+    const retentionS = options.retentionS ?? 0;
+    if (retentionS <= 0 || performance.now() < nextPruneAt) return false;
+    const pruned = await repo.pruneDispatched(db, retentionS, PRUNE_BATCH);
+    nextPruneAt = pruned === PRUNE_BATCH ? 0 : performance.now() + PRUNE_EVERY_MS;
+    return pruned === PRUNE_BATCH;
+  };
+
   /** One pass: whether there is (or may soon be) more to do, and whether it did anything. */
   const pass = async (): Promise<{ more: boolean; progressed: boolean }> => {
     const top = await db.transaction((tx) => repo.sequenceBatch(tx, SEQUENCE_BATCH));
@@ -111,6 +126,7 @@ export function createOutboxDispatcher(options: DispatcherOptions): OutboxDispat
     // One statement for the batch; a crash before it only means the batch runs again.
     await repo.markDispatched(db, token, delivered);
     if (claimed.length === batch) more = true;
+    if (await prune()) more = true;
     return { more, progressed: top > 0 || claimed.length > 0 };
   };
 

@@ -7,6 +7,11 @@ export interface FeedSubscriber {
   topicPrefix: string;
   /** Called in id order, once per event; must not throw. */
   send(event: repo.StoredEvent): void;
+  /**
+   * Called (before any event) when some events after the subscriber's Last-Event-ID were
+   * already pruned (OUTBOX_RETENTION_HOURS): what it holds may be stale, and it should reload.
+   */
+  expired?(): void;
 }
 
 export interface OutboxFeed {
@@ -88,6 +93,11 @@ export function createOutboxFeed(db: Db, pollMs: number, log: FastifyBaseLogger)
         cursor ??= await repo.maxEventId(db);
         const upTo = cursor;
         let from = afterId ?? upTo;
+        // Ids have no holes (each is the highest plus one), so a kept lowest id above the next
+        // one expected means events in between were deleted.
+        if (afterId !== undefined && afterId < upTo && (await repo.minEventId(db)) > afterId + 1) {
+          subscriber.expired?.();
+        }
         while (from < upTo) {
           const events = await repo.eventsAfter(db, from, subscriber.topicPrefix, PAGE);
           for (const event of events) {

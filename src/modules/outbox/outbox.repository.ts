@@ -190,6 +190,38 @@ export async function eventsAfter(
   return rows.map(toEvent);
 }
 
+/**
+ * Deletes up to `limit` events dispatched more than `retentionS` ago (by the database's clock, the
+ * same for every instance). The newest numbered event always stays: the next id is the highest
+ * one plus one, so an empty table would number from 1 again, below ids clients already hold.
+ */
+export async function pruneDispatched(
+  db: DbOrTx,
+  retentionS: number,
+  limit: number,
+): Promise<number> {
+  const rows = rowsOf<{ seq: string }>(
+    await db.execute(sql`
+      with doomed as (
+        select seq from outbox_events
+         where dispatched_at < clock_timestamp() - make_interval(secs => ${retentionS})
+           and id < (select max(id) from outbox_events)
+         order by seq
+         limit ${limit})
+      delete from outbox_events o using doomed where o.seq = doomed.seq
+      returning o.seq::text`),
+  );
+  return rows.length;
+}
+
+/** The lowest numbered id still kept (0 when none is): below it, events were pruned. */
+export async function minEventId(db: DbOrTx): Promise<number> {
+  const [row] = rowsOf<{ low: string | null }>(
+    await db.execute(sql`select min(id)::text as low from outbox_events`),
+  );
+  return row?.low == null ? 0 : Number(row.low);
+}
+
 export async function maxEventId(db: DbOrTx): Promise<number> {
   const [row] = rowsOf<{ top: string | null }>(
     await db.execute(sql`select max(id)::text as top from outbox_events`),
