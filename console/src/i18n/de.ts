@@ -80,6 +80,7 @@ export const de: Catalogue = {
   today: {
     title: 'Heute',
     date: 'Datum',
+    dayControls: 'Tagesnavigation',
     previous: 'Vorheriger Tag',
     next: 'Nächster Tag',
     goToday: 'Zu heute',
@@ -133,6 +134,11 @@ export const de: Catalogue = {
     group: 'Gruppe',
     remindersOptOut: 'Keine Terminerinnerungen per E-Mail',
     emergencyContacts: 'Notfallkontakte',
+    contactName: 'Name des Kontakts',
+    contactRelationship: 'Beziehung',
+    contactPhone: 'Telefon des Kontakts',
+    addContact: 'Notfallkontakt hinzufügen',
+    removeContact: 'Kontakt {{number}} entfernen',
     noEmergencyContacts: 'Keine Notfallkontakte.',
     save: 'Änderungen speichern',
     saving: 'Wird gespeichert…',
@@ -193,6 +199,7 @@ export const de: Catalogue = {
       cancelled: 'Storniert',
       completed: 'Abgeschlossen',
     },
+    pdf: 'PDF zu {{medication}}',
     onlyDoctors: 'Nur Ärztinnen und Ärzte verordnen.',
   },
   documents: {

@@ -76,6 +76,7 @@ export const en = {
   today: {
     title: 'Today',
     date: 'Date',
+    dayControls: 'Day navigation',
     previous: 'Previous day',
     next: 'Next day',
     goToday: 'Go to today',
@@ -128,6 +129,11 @@ export const en = {
     group: 'Group',
     remindersOptOut: 'No appointment reminder emails',
     emergencyContacts: 'Emergency contacts',
+    contactName: 'Contact name',
+    contactRelationship: 'Relationship',
+    contactPhone: 'Contact phone',
+    addContact: 'Add emergency contact',
+    removeContact: 'Remove contact {{number}}',
     noEmergencyContacts: 'No emergency contacts.',
     save: 'Save changes',
     saving: 'Saving…',
@@ -187,6 +193,7 @@ export const en = {
       cancelled: 'Cancelled',
       completed: 'Completed',
     },
+    pdf: 'PDF of {{medication}}',
     onlyDoctors: 'Only doctors prescribe.',
   },
   documents: {

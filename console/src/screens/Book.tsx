@@ -285,24 +285,28 @@ function PatientPicker({
         }}
       />
       <FieldError id="book-patient-error" message={error} />
-      {q.trim() !== '' && results.data && (
-        <ul className="plain choices">
-          {results.data.map((patient) => (
-            <li key={patient.id}>
-              <button
-                type="button"
-                onClick={() => {
-                  onChoose(patient);
-                }}
-              >
-                <strong className="surname">{patient.last_name}</strong>, {patient.first_name}
-                {patient.date_of_birth && ` · ${patient.date_of_birth}`}
-              </button>
-            </li>
-          ))}
-          {results.data.length === 0 && <li>{t('patients.noResults', { q })}</li>}
-        </ul>
-      )}
+      {/* Only answers to what is typed now: a click must never pick a stale result. */}
+      {q.trim() !== '' &&
+        text.trim() === q.trim() &&
+        !results.isPlaceholderData &&
+        results.data && (
+          <ul className="plain choices">
+            {results.data.map((patient) => (
+              <li key={patient.id}>
+                <button
+                  type="button"
+                  onClick={() => {
+                    onChoose(patient);
+                  }}
+                >
+                  <strong className="surname">{patient.last_name}</strong>, {patient.first_name}
+                  {patient.date_of_birth && ` · ${patient.date_of_birth}`}
+                </button>
+              </li>
+            ))}
+            {results.data.length === 0 && <li>{t('patients.noResults', { q })}</li>}
+          </ul>
+        )}
     </div>
   );
 }

@@ -32,9 +32,12 @@ export default function Patients() {
       </div>
       <ErrorMessage error={results.error} />
       <p role="status" className="hint">
-        {results.isFetching ? t('patients.searching') : ''}
+        {results.isFetching || text.trim() !== q.trim() ? t('patients.searching') : ''}
       </p>
-      <PatientResults items={results.data} q={q} />
+      {/* Only answers to what is typed now: a click must never open a stale result. */}
+      {text.trim() === q.trim() && !results.isPlaceholderData && (
+        <PatientResults items={results.data} q={q} />
+      )}
     </div>
   );
 }

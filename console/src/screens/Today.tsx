@@ -39,7 +39,7 @@ export default function Today() {
           {day && <p className="subtitle">{longDay(day, locale())}</p>}
         </div>
         {day && (
-          <div className="day-controls" role="group" aria-label={t('today.date')}>
+          <div className="day-controls" role="group" aria-label={t('today.dayControls')}>
             <button
               type="button"
               onClick={() => {

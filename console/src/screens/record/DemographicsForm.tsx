@@ -1,6 +1,13 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { useForm, type UseFormRegister, type FieldErrors } from 'react-hook-form';
+import {
+  useFieldArray,
+  useForm,
+  type Control,
+  type FieldErrors,
+  type Path,
+  type UseFormRegister,
+} from 'react-hook-form';
 import { useTranslation } from 'react-i18next';
 import { isProblem } from '@medcore/client';
 import { api } from '../../api/client';
@@ -30,6 +37,7 @@ export function DemographicsForm({ initial, role }: { initial: VersionedPatient;
     handleSubmit,
     reset,
     setError,
+    control,
     formState: { errors, isSubmitting },
   } = useForm<PatientForm>({ defaultValues: patientForm(initial.patient) });
 
@@ -55,8 +63,8 @@ export function DemographicsForm({ initial, role }: { initial: VersionedPatient;
     }
     const fields = fieldErrors(answer.error);
     for (const [field, message] of Object.entries(fields)) {
-      const name = field.split('.')[0] as keyof PatientForm;
-      setError(name, { message });
+      // `emergency_contacts.0.phone` is the form's own path for that input.
+      setError(field as Path<PatientForm>, { message });
     }
     setFailure(isProblem(answer.error) ? answer.error : new TypeError('network'));
   });
@@ -105,6 +113,7 @@ export function DemographicsForm({ initial, role }: { initial: VersionedPatient;
           <input id="f-reminders" type="checkbox" {...register('reminders_opt_out')} />
           <label htmlFor="f-reminders">{t('record.remindersOptOut')}</label>
         </div>
+        <ContactsEditor control={control} register={register} errors={errors} />
         {medicalEdit && (
           <fieldset className="wide">
             <legend>{t('record.medical')}</legend>
@@ -152,7 +161,6 @@ export function DemographicsForm({ initial, role }: { initial: VersionedPatient;
         </div>
       </form>
       {!medicalEdit && canSeeMedical(role) && <MedicalReadOnly patient={base} />}
-      <EmergencyContacts patient={base} />
     </section>
   );
 }
@@ -205,30 +213,73 @@ function MedicalReadOnly({ patient }: { patient: Patient }) {
   );
 }
 
-function EmergencyContacts({ patient }: { patient: Patient }) {
+/** Emergency contacts: rows to add, edit and remove; the API's messages sit under each input. */
+function ContactsEditor({
+  control,
+  register,
+  errors,
+}: {
+  control: Control<PatientForm>;
+  register: UseFormRegister<PatientForm>;
+  errors: FieldErrors<PatientForm>;
+}) {
   const { t } = useTranslation();
+  const { fields, append, remove } = useFieldArray({ control, name: 'emergency_contacts' });
+  const parts = ['name', 'relationship', 'phone'] as const;
+  const labels = {
+    name: t('record.contactName'),
+    relationship: t('record.contactRelationship'),
+    phone: t('record.contactPhone'),
+  };
   return (
-    <div>
-      <h3>{t('record.emergencyContacts')}</h3>
-      {patient.emergency_contacts.length === 0 ? (
-        <p>{t('record.noEmergencyContacts')}</p>
-      ) : (
-        <ul>
-          {patient.emergency_contacts.map((contact, index) => (
-            <li key={index}>
-              {contact.name} ({contact.relationship}): {contact.phone}
-            </li>
-          ))}
-        </ul>
-      )}
-    </div>
+    <fieldset className="wide">
+      <legend>{t('record.emergencyContacts')}</legend>
+      {fields.length === 0 && <p>{t('record.noEmergencyContacts')}</p>}
+      {fields.map((row, index) => (
+        <div key={row.id} className="row contact-row">
+          {parts.map((part) => {
+            const id = `f-contact-${index}-${part}`;
+            const message = errors.emergency_contacts?.[index]?.[part]?.message;
+            return (
+              <div key={part} className="field">
+                <label htmlFor={id}>{`${labels[part]} ${index + 1}`}</label>
+                <input
+                  id={id}
+                  type={part === 'phone' ? 'tel' : 'text'}
+                  aria-invalid={message ? true : undefined}
+                  aria-describedby={message ? `${id}-error` : undefined}
+                  {...register(`emergency_contacts.${index}.${part}`)}
+                />
+                <FieldError id={`${id}-error`} message={message} />
+              </div>
+            );
+          })}
+          <button
+            type="button"
+            onClick={() => {
+              remove(index);
+            }}
+          >
+            {t('record.removeContact', { number: index + 1 })}
+          </button>
+        </div>
+      ))}
+      <button
+        type="button"
+        onClick={() => {
+          append({ name: '', relationship: '', phone: '' });
+        }}
+      >
+        {t('record.addContact')}
+      </button>
+    </fieldset>
   );
 }
 
 interface FieldProps {
   register: UseFormRegister<PatientForm>;
   errors: FieldErrors<PatientForm>;
-  name: Exclude<keyof PatientForm, 'gender' | 'reminders_opt_out'>;
+  name: Exclude<keyof PatientForm, 'gender' | 'reminders_opt_out' | 'emergency_contacts'>;
   label: string;
   type?: string;
   required?: boolean;

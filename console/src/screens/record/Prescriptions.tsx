@@ -6,6 +6,7 @@ import type { Schemas } from '@medcore/client';
 import { api } from '../../api/client';
 import { ErrorMessage, FieldError, Loading } from '../../components/Feedback';
 import { allergyHits } from '../../lib/allergy';
+import { saveBlob } from '../../lib/download';
 import { ApiError, dataOrThrow, fieldErrors } from '../../lib/problem';
 
 interface RxForm {
@@ -54,7 +55,8 @@ export function Prescriptions({
         {list.data?.map((rx) => (
           <li key={rx.id}>
             <strong>{rx.medication}</strong> · {rx.dosage} · {rx.frequency}{' '}
-            <span className="badge">{t(`prescriptions.statuses.${rx.status}`)}</span>
+            <span className="badge">{t(`prescriptions.statuses.${rx.status}`)}</span>{' '}
+            <PdfButton rx={rx} />
             {rx.warnings.map((warning) => (
               <p key={warning.allergen} className="warning">
                 {t('prescriptions.allergyAfter', { message: warning.message })}
@@ -64,6 +66,33 @@ export function Prescriptions({
         ))}
       </ul>
     </section>
+  );
+}
+
+/** The printable prescription (GET /prescriptions/{id}/pdf), saved as a file. */
+function PdfButton({ rx }: { rx: Prescription }) {
+  const { t } = useTranslation();
+  const [error, setError] = useState<unknown>();
+  const download = async () => {
+    setError(undefined);
+    try {
+      const answer = await api.GET('/api/v1/prescriptions/{id}/pdf', {
+        params: { path: { id: rx.id } },
+        parseAs: 'blob',
+      });
+      if (!answer.data) throw new ApiError(answer.response.status, undefined);
+      saveBlob(answer.data, `prescription-${rx.medication}.pdf`);
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+  return (
+    <>
+      <button type="button" onClick={() => void download()}>
+        {t('prescriptions.pdf', { medication: rx.medication })}
+      </button>
+      <ErrorMessage error={error} />
+    </>
   );
 }
 

@@ -11,6 +11,10 @@ const form: PatientForm = {
   address: '',
   location: '',
   reminders_opt_out: false,
+  emergency_contacts: [
+    { name: ' Jan ', relationship: 'son', phone: '+49 30 1' },
+    { name: '', relationship: ' ', phone: '' },
+  ],
   allergies: 'penicillin, latex ,,',
   medical_history: 'asthma',
   initial_complaint: '',
@@ -25,6 +29,12 @@ describe('patientBody', () => {
     expect(body.date_of_birth).toBeNull();
     expect(body.gender).toBeNull();
     expect(body.phone).toBeNull();
+  });
+
+  it('sends emergency contacts trimmed, dropping rows left empty', () => {
+    expect(patientBody(form, false).emergency_contacts).toEqual([
+      { name: 'Jan', relationship: 'son', phone: '+49 30 1' },
+    ]);
   });
 
   it('never sends medical fields for a role that may not change them', () => {

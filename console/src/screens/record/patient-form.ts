@@ -11,6 +11,7 @@ export interface PatientForm {
   address: string;
   location: string;
   reminders_opt_out: boolean;
+  emergency_contacts: { name: string; relationship: string; phone: string }[];
   allergies: string;
   medical_history: string;
   initial_complaint: string;
@@ -29,6 +30,7 @@ export function patientForm(patient: Patient): PatientForm {
     address: patient.address ?? '',
     location: patient.location ?? '',
     reminders_opt_out: patient.reminders_opt_out,
+    emergency_contacts: patient.emergency_contacts.map((contact) => ({ ...contact })),
     allergies: (patient.allergies ?? []).join(', '),
     medical_history: patient.medical_history ?? '',
     initial_complaint: patient.initial_complaint ?? '',
@@ -62,6 +64,16 @@ export function patientBody(form: PatientForm, medical: boolean) {
     address: orNull(form.address),
     location: orNull(form.location),
     reminders_opt_out: form.reminders_opt_out,
+    // A row left entirely empty is dropped rather than sent as an invalid contact.
+    emergency_contacts: form.emergency_contacts
+      .map((contact) => ({
+        name: contact.name.trim(),
+        relationship: contact.relationship.trim(),
+        phone: contact.phone.trim(),
+      }))
+      .filter(
+        (contact) => contact.name !== '' || contact.relationship !== '' || contact.phone !== '',
+      ),
     ...(medical
       ? {
           allergies: splitAllergies(form.allergies),
