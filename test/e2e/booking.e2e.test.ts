@@ -95,7 +95,7 @@ describeE2e('booking at the front desk, seen live in the consulting room', () =>
       .waitFor();
 
     const column = doctorColumn(room.page, doctor.fullName);
-    await expect.poll(() => appointmentsOf(column, surname).count(), { timeout: 15_000 }).toBe(1);
+    await expect.poll(() => appointmentsOf(column, surname).count(), { timeout: 30_000 }).toBe(1);
     expect(await appointmentsOf(column, surname).locator('strong').textContent()).toBe(surname);
     const mark = await room.page.evaluate(
       () => (globalThis as unknown as { e2eMark?: string }).e2eMark,
