@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` (no app, no database: seconds) and `integration` (*.int.test.ts: each file
-// builds its own app on its own database). `vitest run` runs both; `--project unit` one.
+// Three projects: `unit` (no app, no database: seconds), `integration` (*.int.test.ts: each file
+// builds its own app on its own database) and `e2e` (*.e2e.test.ts: a real browser against the
+// built service running as its own process). `vitest run` runs all three; `--project unit` one.
 export default defineConfig({
   // The console's modules import the typed client by this alias, as in console/vite.config.ts.
   resolve: {
@@ -22,7 +23,7 @@ export default defineConfig({
           name: 'unit',
           // console/src: the staff console's DOM-free logic (session, dates, problems, i18n).
           include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'console/src/**/*.test.ts'],
-          exclude: ['**/*.int.test.ts'],
+          exclude: ['**/*.int.test.ts', '**/*.e2e.test.ts'],
         },
       },
       {
@@ -30,6 +31,18 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['src/**/*.int.test.ts', 'test/**/*.int.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.e2e.test.ts'],
+          // Builds once and starts the one server every e2e file talks to (test/e2e/README.md).
+          globalSetup: ['test/e2e/global-setup.ts'],
+          // A browser step waits for the page, and the page for a loaded machine.
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
         },
       },
     ],
