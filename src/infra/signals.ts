@@ -53,16 +53,27 @@ export async function createSignalBus(options: SignalBusOptions): Promise<Signal
   };
 }
 
-/** A subscriber needs its own connection; ioredis re-subscribes after a reconnect. */
+/**
+ * A subscriber needs its own connection. It subscribes on every 'ready' (the first connection
+ * and each reconnect) rather than through ioredis' autoResubscribe, which sends SUBSCRIBE without
+ * a catch: on a Redis that accepts but does not answer, that command's timeout was an unhandled
+ * rejection (seen in CI during the frozen-Redis outage test).
+ */
 async function redisRemote(redis: Redis, channel: string, deliver: (raw: string) => void) {
-  const subscriber = redis.duplicate({ enableOfflineQueue: true, lazyConnect: true });
+  const subscriber = redis.duplicate({
+    enableOfflineQueue: true,
+    lazyConnect: true,
+    autoResubscribe: false,
+  });
   subscriber.on('error', () => undefined);
   subscriber.on('message', (_channel: string, raw: string) => {
     deliver(raw);
   });
-  // A Redis down at start must not stop the start: the offline queue subscribes once it is up.
+  subscriber.on('ready', () => {
+    subscriber.subscribe(channel).catch(() => undefined);
+  });
+  // A Redis down at start must not stop the start: 'ready' subscribes once it is up.
   subscriber.connect().catch(() => undefined);
-  subscriber.subscribe(channel).catch(() => undefined);
   return {
     send(raw: string) {
       // Fire and forget: a hint lost during a Redis outage costs one poll interval.
