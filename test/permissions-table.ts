@@ -350,6 +350,14 @@ export const routeTable: Record<string, RouteCase> = {
     allowedStatus: 200,
     sample: async (app) => ({ params: { id: await newPatient(app) } }),
   },
+  'GET /api/v1/patients/{id}/allergy-check': {
+    access: 'prescriptions.read',
+    allowedStatus: 200,
+    sample: async (app) => ({
+      params: { id: await newPatient(app) },
+      query: '?medication=Amoxicillin',
+    }),
+  },
   'POST /api/v1/patients/{id}/documents': {
     access: 'documents.write',
     allowedStatus: 201,

@@ -194,6 +194,8 @@ export const de: Catalogue = {
     added: 'Verordnung gespeichert.',
     allergyBefore: 'Allergiewarnung: Der Patient ist allergisch gegen {{allergen}}.',
     allergyAfter: 'Mit Allergiewarnung gespeichert: {{message}}',
+    allergyOffline:
+      '(Der Server war nicht erreichbar; geprüft wurden nur Allergien, die der Medikamentenname nennt.)',
     statuses: {
       active: 'Aktiv',
       cancelled: 'Storniert',

@@ -188,6 +188,8 @@ export const en = {
     added: 'Prescription saved.',
     allergyBefore: 'Allergy warning: the patient is allergic to {{allergen}}.',
     allergyAfter: 'Saved with an allergy warning: {{message}}',
+    allergyOffline:
+      '(The server could not be asked, so only allergies the medication names are checked.)',
     statuses: {
       active: 'Active',
       cancelled: 'Cancelled',

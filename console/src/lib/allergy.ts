@@ -1,7 +1,8 @@
 /**
- * The recorded allergies a medication name plainly names, for the warning shown before saving
- * (`amoxicillin` against `penicillin` is the server's to find: its 201 carries the warnings it
- * knows, shown after saving). Case-insensitive; either name inside the other.
+ * The recorded allergies a medication name plainly names: the offline fallback of the warning
+ * shown before saving (lib/allergy-check.ts), used only when the server's check cannot be asked.
+ * It knows no drug classes (`amoxicillin` against `penicillin` is the server's to find).
+ * Case-insensitive; either name inside the other.
  */
 export function allergyHits(medication: string, allergies: readonly string[]): string[] {
   const drug = medication.trim().toLowerCase();

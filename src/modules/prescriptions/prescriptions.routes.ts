@@ -6,6 +6,8 @@ import { actorOf } from '../../plugins/auth.js';
 import { resourceRoutes } from '../../plugins/routes.js';
 import { prescriptionPdf } from './prescriptions.pdf.js';
 import {
+  AllergyCheckAnswer,
+  AllergyCheckQuery,
   CancelPrescriptionBody,
   CreatePrescriptionBody,
   ListPrescriptionsQuery,
@@ -142,5 +144,19 @@ export const prescriptionsRoutes: FastifyPluginAsyncTypebox<{
       page: PrescriptionPage,
     },
     prescriptions.listPatientPrescriptions,
+  );
+
+  // The warnings before saving: what a prescription of `medication` would get, nothing stored.
+  // Gated like reading prescriptions (admin, doctor, nurse: the roles that may see allergies).
+  route.listOf(
+    '/patients/:id/allergy-check',
+    {
+      access: 'prescriptions.read',
+      summary:
+        "Check a medication against the patient's allergies without prescribing; the answer's `warnings` are those a prescription would carry",
+      querystring: AllergyCheckQuery,
+      page: AllergyCheckAnswer,
+    },
+    prescriptions.checkAllergies,
   );
 };

@@ -50,6 +50,17 @@ const WarningSchema = Type.Object({
   message: Type.String(),
 });
 
+/** `GET /patients/{id}/allergy-check`: the medication as a prescription would name it. */
+export const AllergyCheckQuery = StrictObject({ medication: editable.medication });
+export type AllergyCheckQueryInput = Static<typeof AllergyCheckQuery>;
+
+/** The warnings a prescription of that medication would get (the same shape as its `warnings`). */
+export const AllergyCheckAnswer = Type.Object({
+  warnings: Type.Array(WarningSchema, {
+    description: 'allergy_match warnings found against the patient’s recorded allergies',
+  }),
+});
+
 export const PrescriptionSchema = Type.Object(
   {
     id: Uuid,

@@ -17,10 +17,11 @@ import {
   type AuditEvent,
 } from '../audit/audit.service.js';
 import { appendEvent } from '../outbox/outbox.service.js';
-import { loadPatient } from '../patients/patients.service.js';
+import { loadPatient, patientEvent } from '../patients/patients.service.js';
 import { allergyWarnings } from './allergy-check.js';
 import * as repo from './prescriptions.repository.js';
 import type {
+  AllergyCheckQueryInput,
   CreatePrescriptionInput,
   ListPrescriptionsQueryInput,
   PrescriptionDto,
@@ -122,6 +123,32 @@ export async function prescribe(
       }),
   );
   return toPrescriptionDto(row);
+}
+
+/**
+ * The allergy warnings a prescription of `query.medication` for this patient would carry, without
+ * prescribing (the console's warning while the doctor types). The answer tells the caller what the
+ * patient is allergic to, so it is audited as a read of the patient's record (`patient.read`); the
+ * row says why, and how many warnings, but not the medication.
+ */
+export async function checkAllergies(
+  ctx: Pick<AppContext, 'db'>,
+  actor: Principal,
+  patientId: string,
+  query: AllergyCheckQueryInput,
+) {
+  requirePermission(actor, 'prescriptions.read');
+  const patient = await loadPatient(ctx, patientId);
+  const warnings = allergyWarnings(query.medication, patient.allergies);
+  await recordAudit(
+    ctx.db,
+    whoOf(actor),
+    patientEvent('patient.read', patientId, {
+      purpose: 'allergy_check',
+      allergy_warnings: warnings.length,
+    }),
+  );
+  return { warnings };
 }
 
 export async function loadPrescription(

@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next';
 import type { Schemas } from '@medcore/client';
 import { api } from '../../api/client';
 import { ErrorMessage, FieldError, Loading } from '../../components/Feedback';
-import { allergyHits } from '../../lib/allergy';
+import { useAllergyCheck } from '../../lib/allergy-check';
 import { saveBlob } from '../../lib/download';
 import { ApiError, dataOrThrow, fieldErrors } from '../../lib/problem';
 
@@ -119,7 +119,7 @@ function PrescribeForm({ patientId, allergies }: { patientId: string; allergies:
       instructions: '',
     },
   });
-  const hits = allergyHits(watch('medication'), allergies);
+  const before = useAllergyCheck(patientId, watch('medication'), allergies);
   const prescribe = useMutation({
     mutationFn: async (form: RxForm) =>
       dataOrThrow(
@@ -173,9 +173,10 @@ function PrescribeForm({ patientId, allergies }: { patientId: string; allergies:
       {text('duration_days', t('prescriptions.durationDays'), 'number')}
       {text('refills', t('prescriptions.refills'), 'number')}
       {text('instructions', t('prescriptions.instructions'))}
-      {hits.length > 0 && (
+      {before.allergens.length > 0 && (
         <p role="alert" className="warning wide">
-          {t('prescriptions.allergyBefore', { allergen: hits.join(', ') })}
+          {t('prescriptions.allergyBefore', { allergen: before.allergens.join(', ') })}
+          {before.offline && <> {t('prescriptions.allergyOffline')}</>}
         </p>
       )}
       <div className="wide">
