@@ -80,9 +80,12 @@ export async function buildTestApp(
     OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0',
     // For the same reason a query gets 10 s rather than production's 1.5 s: a test process
     // starved of CPU for over a second and a half (seen once in CI) had its connection cut in the
-    // middle of a transaction. The outage tests set the production figures they reason about.
+    // middle of a transaction. Connecting gets 10 s too: twenty parallel requests opening fresh
+    // PostgreSQL connections on the loaded CI machine all took over production's 1 s (seen once,
+    // as twenty 503s). The outage tests set the production figures they reason about.
     DB_QUERY_TIMEOUT_MS: '10000',
     DB_STATEMENT_TIMEOUT_MS: '10000',
+    DB_CONNECT_TIMEOUT_MS: '10000',
     ...(database ? { DATABASE_URL: routeDatabaseUrl?.(database.url) ?? database.url } : {}),
     ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
     ...env,

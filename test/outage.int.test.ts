@@ -110,7 +110,12 @@ describe.skipIf(pgBase === undefined)(
       t = await buildTestApp(
         // And the production timeouts (the test default is longer): a frozen server must
         // answer within FROZEN_BOUND_MS.
-        { DB_POOL_MAX: '10', DB_QUERY_TIMEOUT_MS: '1500', DB_STATEMENT_TIMEOUT_MS: '1500' },
+        {
+          DB_POOL_MAX: '10',
+          DB_CONNECT_TIMEOUT_MS: '1000',
+          DB_QUERY_TIMEOUT_MS: '1500',
+          DB_STATEMENT_TIMEOUT_MS: '1500',
+        },
         { routeDatabaseUrl: (url) => viaProxy(url, proxy) },
       );
       doctor = await createUser(t.app, 'doctor');
