@@ -136,8 +136,8 @@ const routes: [string, (token: string) => () => Promise<LightMyRequestResponse>,
     (token) => get('/patients?q=Kowalcyzk', token),
     { cold: 4, warm: 3, transactions: 1 },
   ],
-  // session, user
-  ['GET /users/me', (token) => get('/users/me', token), { cold: 2, warm: 1, transactions: 0 }],
+  // session, user; warm: both remembered for AUTH_CACHE_MS (session cache, profile cache)
+  ['GET /users/me', (token) => get('/users/me', token), { cold: 2, warm: 0, transactions: 0 }],
   // session, appointment (checking doctor and patient as it inserts), audit row, the patient
   // summary the answer carries (issue 14: one primary-key read after the write)
   // Session (cold only), insert, patient summary (for the answer and the outbox event, read

@@ -1,4 +1,5 @@
 import type { AppContext } from '../../context.js';
+import { forgetProfile } from './profile-cache.js';
 import * as repo from './users.repository.js';
 
 /**
@@ -23,6 +24,9 @@ export async function recordLogin(
   id: string,
   rehash?: Rehash,
 ): Promise<boolean> {
+  // last_login_at is part of the profile; a login never waits for the cache to settle, so the
+  // first screen after it is already served from memory.
+  forgetProfile(id, { settle: false });
   if (!(await repo.recordLogin(ctx.db, id, ctx.clock.now()))) return false;
   if (rehash !== undefined)
     await repo.upgradePasswordHash(ctx.db, id, rehash.hashed, rehash.verifiedHash);
@@ -57,6 +61,7 @@ export async function setPassword(
   const lockout = options.clearLockout
     ? { failedLoginCount: 0, failedLoginWindowStart: null, lockedUntil: null, lockoutCount: 0 }
     : {};
+  forgetProfile(id);
   await repo.updateUser(ctx.db, id, {
     hashedPassword,
     passwordChangedAt: ctx.clock.now(),

@@ -7,7 +7,7 @@ import {
   strongPassword,
   unique,
 } from '../../../test/helpers.js';
-import { t, useUsersApp, userOf } from './users.test-support.js';
+import { admin, t, useUsersApp, userOf } from './users.test-support.js';
 
 useUsersApp();
 
@@ -63,6 +63,29 @@ describe('PATCH /users/me', () => {
     expect(res.headers.etag).not.toBe(before.headers.etag);
     // The change is persisted.
     expect(userOf(await api(t.app).as(me).get('/users/me')).full_name).toBe('Grace Hopper');
+  });
+
+  it('is remembered for AUTH_CACHE_MS, yet every change shows at once on this instance', async () => {
+    const me = await createUser(t.app, 'nurse');
+    const read = async () => userOf(await api(t.app).as(me).get('/users/me'));
+    const first = await read();
+    // Its own edit, an admin's edit and a new login each show on the very next read, although
+    // the profile was just remembered (profile-cache.ts).
+    await api(t.app).as(me).patch('/users/me', { full_name: 'Own Edit' });
+    expect(await read()).toMatchObject({ full_name: 'Own Edit', version: first.version + 1 });
+    const byAdmin = await api(t.app)
+      .as(admin)
+      .patch(
+        `/users/${me.id}`,
+        { full_name: 'Admin Edit' },
+        { headers: { 'if-match': `"v${String(first.version + 1)}"` } },
+      );
+    expect(byAdmin.statusCode, byAdmin.body).toBe(200);
+    expect(await read()).toMatchObject({ full_name: 'Admin Edit', version: first.version + 2 });
+    const before = (await read()).last_login_at;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await login(t.app, me.email, strongPassword);
+    expect((await read()).last_login_at).not.toBe(before);
   });
 
   it('refuses changing one’s own role, is_active or is_superuser with 403', async () => {

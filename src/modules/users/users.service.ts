@@ -11,6 +11,7 @@ import type { Principal } from '../../lib/permissions.js';
 import { auditedChange, recordAudit, whoOf } from '../audit/audit.service.js';
 import { hashPassword, isCommonPassword } from '../../lib/passwords.js';
 import { toPublicProfile, toUserDto } from './users.mapper.js';
+import { cachedProfile, forgetProfile, rememberProfile } from './profile-cache.js';
 import * as repo from './users.repository.js';
 import type {
   CreateUserInput,
@@ -91,9 +92,14 @@ async function loadUser(ctx: Pick<AppContext, 'db'>, id: string): Promise<UserRo
   return row;
 }
 
-export async function getMe(ctx: Pick<AppContext, 'db'>, actor: Principal) {
+export async function getMe(ctx: Pick<AppContext, 'db' | 'config'>, actor: Principal) {
   requirePermission(actor, 'self.manage');
-  return toUserDto(await loadUser(ctx, actor.userId));
+  let row = cachedProfile(actor.userId);
+  if (row === undefined) {
+    row = await loadUser(ctx, actor.userId);
+    rememberProfile(actor.userId, row, ctx.config.authCacheMs);
+  }
+  return toUserDto(row);
 }
 
 /**
@@ -155,6 +161,7 @@ async function applyUpdate(
   changes: Partial<UserRow>,
   expectedVersion?: number,
 ): Promise<UserRow> {
+  forgetProfile(id);
   try {
     const row = await repo.updateUser(ctx.db, id, changes, expectedVersion);
     if (!row) throw stale('user');
@@ -272,6 +279,7 @@ export async function deactivateUser(
     throw new AppError('conflict', 'Admins cannot deactivate their own account');
   }
   await loadUser(ctx, id);
+  forgetProfile(id);
   await ctx.db.transaction(async (tx) => {
     await repo.updateUser(tx, id, { isActive: false });
     await ctx.credentials.revoke(tx, id, { sessions: 'deactivated', passwordReplaced: false });
