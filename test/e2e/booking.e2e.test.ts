@@ -9,8 +9,16 @@ import {
   type Person,
 } from './api.js';
 import { launchBrowser, newSession, signIn, type Session } from './browser.js';
-import { appointmentsOf, doctorColumn, findPatient, goTo, heading } from './console.js';
-import { describeE2e } from './context.js';
+import {
+  appointmentsOf,
+  dayCalendar,
+  doctorColumn,
+  findPatient,
+  goTo,
+  heading,
+  placement,
+} from './console.js';
+import { clinicTimeZone, describeE2e } from './context.js';
 import { expectGoodScreen } from './screens.js';
 
 /**
@@ -96,7 +104,21 @@ describeE2e('booking at the front desk, seen live in the consulting room', () =>
 
     const column = doctorColumn(room.page, doctor.fullName);
     await expect.poll(() => appointmentsOf(column, surname).count(), { timeout: 30_000 }).toBe(1);
-    expect(await appointmentsOf(column, surname).locator('strong').textContent()).toBe(surname);
+    const booked = appointmentsOf(column, surname);
+    expect(await booked.locator('strong').textContent()).toBe(surname);
+    // On the calendar: in the doctor's own column, the first, with its status in words, at the
+    // slot's time on the time axis.
+    expect(await booked.textContent()).toContain('Scheduled');
+    expect(
+      await dayCalendar(room.page).getByRole('region').first().getByRole('heading').textContent(),
+    ).toContain(doctor.fullName);
+    const start = starts[index] ?? '';
+    const where = await placement(room.page, booked, new Date(start), clinicTimeZone());
+    expect(where.hourHeight).toBeGreaterThan(0);
+    expect(
+      Math.abs(where.top - where.expected),
+      `top of the block booked at ${start}`,
+    ).toBeLessThan(2);
     const mark = await room.page.evaluate(
       () => (globalThis as unknown as { e2eMark?: string }).e2eMark,
     );

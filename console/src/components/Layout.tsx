@@ -5,12 +5,15 @@ import { session } from '../api/client';
 import type { SessionUser } from '../auth/session';
 import { isStaff } from '../auth/useSession';
 import { useAppointmentEvents } from '../lib/events';
+import { useClinicCalendar } from '../lib/calendar';
 
 /** The signed-in frame: skip link, header with navigation and sign-out, the screen in <main>. */
 export function Layout({ user, children }: { user: SessionUser; children: ReactNode }) {
   const { t } = useTranslation();
   const staff = isStaff(user.role);
   const live = useAppointmentEvents(staff);
+  // Asked for at once, beside the screen's own code: the day view and the event stream need it.
+  useClinicCalendar(staff);
   const links = [
     { to: '/today', label: t('nav.today'), show: staff },
     { to: '/flow', label: t('nav.flow'), show: staff },

@@ -85,7 +85,7 @@ export const de: Catalogue = {
     next: 'Nächster Tag',
     goToday: 'Zu heute',
     noDoctors: 'Keine aktiven Ärztinnen oder Ärzte.',
-    noAppointments: 'Keine Termine.',
+    calendar: 'Tageskalender',
     appointmentCount_one: '{{count}} Termin',
     appointmentCount_other: '{{count}} Termine',
     unnamedDoctor: 'Ärztin/Arzt {{id}}',

@@ -81,7 +81,7 @@ export const en = {
     next: 'Next day',
     goToday: 'Go to today',
     noDoctors: 'No active doctors.',
-    noAppointments: 'No appointments.',
+    calendar: 'Day calendar',
     appointmentCount_one: '{{count}} appointment',
     appointmentCount_other: '{{count}} appointments',
     unnamedDoctor: 'Doctor {{id}}',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, dayIn, isDay, timeOfDay } from './dates';
+import { addDays, clockLabel, dayIn, isDay, minutesIntoDay, timeOfDay } from './dates';
 
 describe('dayIn', () => {
   it('is the calendar date in the clinic zone, not the browser zone', () => {
@@ -35,5 +35,28 @@ describe('isDay', () => {
 describe('timeOfDay', () => {
   it('reads the clock in the clinic zone', () => {
     expect(timeOfDay('2026-12-03T08:00:00Z', 'Europe/Berlin', 'de-DE')).toBe('09:00');
+  });
+});
+
+describe('minutesIntoDay', () => {
+  it("counts minutes from the shown day's midnight on the clinic's clock", () => {
+    expect(minutesIntoDay('2026-12-03T08:30:00Z', '2026-12-03', 'UTC')).toBe(510);
+    expect(minutesIntoDay('2026-12-03T08:30:00Z', '2026-12-03', 'Europe/Berlin')).toBe(570);
+    // 23:30 UTC on the 2nd is 00:30 on the 3rd in Berlin, and -30 from the 3rd in UTC.
+    expect(minutesIntoDay('2026-12-02T23:30:00Z', '2026-12-03', 'Europe/Berlin')).toBe(30);
+    expect(minutesIntoDay('2026-12-02T23:30:00Z', '2026-12-03', 'UTC')).toBe(-30);
+    expect(minutesIntoDay('2026-12-04T00:15:00Z', '2026-12-03', 'UTC')).toBe(1455);
+  });
+
+  it('reads midnight as 0, not 24', () => {
+    expect(minutesIntoDay('2026-12-03T00:00:00Z', '2026-12-03', 'UTC')).toBe(0);
+  });
+});
+
+describe('clockLabel', () => {
+  it('writes a time of the clock as timeOfDay writes an instant', () => {
+    expect(clockLabel(540, 'de')).toBe('09:00');
+    expect(clockLabel(540, 'en-GB')).toBe(timeOfDay('2026-12-03T09:00:00Z', 'UTC', 'en-GB'));
+    expect(clockLabel(13 * 60, 'en-US')).toBe(timeOfDay('2026-12-03T13:00:00Z', 'UTC', 'en-US'));
   });
 });

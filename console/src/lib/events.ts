@@ -4,24 +4,36 @@ import { useEffect, useState } from 'react';
 import { session } from '../api/client';
 import { mergeAppointment, type Appointment } from './appointments';
 import { dayIn } from './dates';
+import type { ClinicCalendar } from './calendar';
 
 const EVENTS_PATH = '/api/v1/appointments/events';
 const RETRY_MS = 2_000;
 
-/** Query keys of a day's appointments: ['appointments', 'day', day, timeZone]. */
-export function dayKey(day: string, timeZone: string): readonly unknown[] {
-  return ['appointments', 'day', day, timeZone];
+/** Query keys of a day's appointments: ['appointments', 'day', day] (day on the clinic's clock). */
+export function dayKey(day: string): readonly unknown[] {
+  return ['appointments', 'day', day];
 }
 
-/** Applies one changed appointment to every cached day list, and marks other lists stale. */
+/** The query key of the clinic calendar (`useClinicCalendar`), whose zone places events. */
+export const clinicCalendarKey = ['clinic-calendar'] as const;
+
+/**
+ * Applies one changed appointment to every cached day list, and marks other lists stale. Which
+ * day it belongs to is read on the clinic's clock; before the clinic calendar has arrived that is
+ * unknown, and the day lists are fetched again instead.
+ */
 export function applyAppointmentEvent(client: QueryClient, changed: Appointment): void {
-  for (const [key, list] of client.getQueriesData<Appointment[]>({
-    queryKey: ['appointments', 'day'],
-  })) {
-    if (!list) continue;
-    const [, , day, timeZone] = key as [string, string, string, string];
-    const belongs = dayIn(timeZone, new Date(changed.starts_at)) === day;
-    client.setQueryData(key, mergeAppointment(list, changed, belongs));
+  const timeZone = client.getQueryData<ClinicCalendar>(clinicCalendarKey)?.zone;
+  if (timeZone === undefined) {
+    void client.invalidateQueries({ queryKey: ['appointments'] });
+  } else {
+    const day = dayIn(timeZone, new Date(changed.starts_at));
+    for (const [key, list] of client.getQueriesData<Appointment[]>({
+      queryKey: ['appointments', 'day'],
+    })) {
+      if (!list) continue;
+      client.setQueryData(key, mergeAppointment(list, changed, key[2] === day));
+    }
   }
   void client.invalidateQueries({
     predicate: (query) =>

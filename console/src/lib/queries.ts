@@ -31,38 +31,26 @@ export function useDoctors() {
   });
 }
 
-const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+export { useClinicCalendar, type ClinicCalendar } from './calendar';
 
 /**
- * The clinic's time zone (CLINIC_TIMEZONE), which decides what "today" is, from
- * GET /clinic/calendar. Should it fail, the browser's zone stands in (`known: false`, and the
- * screen says so).
+ * A day's appointments, all pages (the event stream keeps it current). `day` is a date on the
+ * clinic's clock, which is how the API reads `date=`: so the fetch needs no time zone and can
+ * start before the clinic calendar has arrived. Disabled while `day` is undefined.
  */
-export function useClinicTimeZone() {
+export function useDayAppointments(day: string | undefined) {
   return useQuery({
-    queryKey: ['clinic-calendar'],
-    staleTime: Infinity,
-    queryFn: async (): Promise<{ zone: string; known: boolean }> => {
-      const answer = await api.GET('/api/v1/clinic/calendar');
-      return answer.data
-        ? { zone: answer.data.time_zone, known: true }
-        : { zone: browserZone, known: false };
-    },
-  });
-}
-
-/** A day's appointments in the clinic zone, all pages (the event stream keeps it current). */
-export function useDayAppointments(day: string, timeZone: string | undefined) {
-  return useQuery({
-    queryKey: dayKey(day, timeZone ?? ''),
-    enabled: timeZone !== undefined,
+    queryKey: dayKey(day ?? ''),
+    enabled: day !== undefined,
     queryFn: async (): Promise<Appointment[]> => {
       const items: Appointment[] = [];
       let cursor: string | undefined;
       do {
         const page = dataOrThrow(
           await api.GET('/api/v1/appointments', {
-            params: { query: { date: day, limit: 100, ...(cursor ? { cursor } : {}) } },
+            params: {
+              query: { date: day as string, limit: 100, ...(cursor ? { cursor } : {}) },
+            },
           }),
         );
         items.push(...page.items);

@@ -10,7 +10,7 @@ import { applyAppointmentEvent } from '../lib/events';
 import { dayIn, isDay, longDay, timeOfDay } from '../lib/dates';
 import { patientName, usePatientSearch } from '../lib/patients';
 import { ApiError, dataOrThrow, fieldErrors } from '../lib/problem';
-import { doctorName, useClinicTimeZone, useDoctors } from '../lib/queries';
+import { doctorName, useClinicCalendar, useDoctors } from '../lib/queries';
 import { useDebounced } from '../lib/useDebounced';
 
 interface ChosenPatient {
@@ -27,7 +27,7 @@ export default function Book() {
   const user = useUser();
   const client = useQueryClient();
   const doctors = useDoctors();
-  const zone = useClinicTimeZone().data?.zone;
+  const zone = useClinicCalendar().data?.zone;
   const [patient, setPatient] = useState<ChosenPatient>();
   const [doctorId, setDoctorId] = useState<string>(user.role === 'doctor' ? user.id : '');
   const [dayText, setDayText] = useState<string>('');

@@ -13,16 +13,15 @@ import {
 import { dayIn, timeOfDay } from '../lib/dates';
 import { applyAppointmentEvent } from '../lib/events';
 import { dataOrThrow } from '../lib/problem';
-import { doctorName, useClinicTimeZone, useDayAppointments, useDoctors } from '../lib/queries';
+import { doctorName, useClinicCalendar, useDayAppointments, useDoctors } from '../lib/queries';
 
 /** Today's patients by status, with the transitions the API allows as buttons. */
 export default function FlowBoard() {
   const { t } = useTranslation();
   const doctors = useDoctors();
-  const clinicZone = useClinicTimeZone();
-  const zone = clinicZone.data?.zone;
+  const zone = useClinicCalendar().data?.zone;
   const today = zone ? dayIn(zone) : '';
-  const appointments = useDayAppointments(today, zone);
+  const appointments = useDayAppointments(zone ? today : undefined);
   const names = new Map((doctors.data ?? []).map((doctor) => [doctor.id, doctor]));
 
   return (
