@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, dayIn, isDay, timeOfDay } from './dates';
+import { addDays, dayIn, firstDayToOffer, isDay, timeOfDay } from './dates';
 
 describe('dayIn', () => {
   it('is the calendar date in the clinic zone, not the browser zone', () => {
@@ -35,5 +35,18 @@ describe('isDay', () => {
 describe('timeOfDay', () => {
   it('reads the clock in the clinic zone', () => {
     expect(timeOfDay('2026-12-03T08:00:00Z', 'Europe/Berlin', 'de-DE')).toBe('09:00');
+  });
+});
+
+describe('firstDayToOffer', () => {
+  const now = new Date('2026-12-03T10:00:00Z');
+  it("is the appointment's own day in the clinic zone", () => {
+    // 23:30 UTC on 5 Dec is 6 Dec in Berlin.
+    expect(firstDayToOffer('2026-12-05T23:30:00Z', 'Europe/Berlin', now)).toBe('2026-12-06');
+    expect(firstDayToOffer('2026-12-05T23:30:00Z', 'UTC', now)).toBe('2026-12-05');
+  });
+  it('is today for an appointment on a past day', () => {
+    expect(firstDayToOffer('2026-11-20T09:00:00Z', 'UTC', now)).toBe('2026-12-03');
+    expect(firstDayToOffer('2026-12-03T08:00:00Z', 'UTC', now)).toBe('2026-12-03');
   });
 });

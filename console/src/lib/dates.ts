@@ -62,3 +62,17 @@ export function dateTime(iso: string, timeZone: string, locale: string): string 
     timeStyle: 'short',
   }).format(new Date(iso));
 }
+
+/**
+ * The day a reschedule starts on: the appointment's own day in the clinic's zone, or today when
+ * that day is already past (no slot is free before now).
+ */
+export function firstDayToOffer(
+  startsAt: string,
+  timeZone: string,
+  now: Date = new Date(),
+): string {
+  const own = dayIn(timeZone, new Date(startsAt));
+  const today = dayIn(timeZone, now);
+  return own < today ? today : own;
+}
