@@ -11,6 +11,7 @@ import { ErrorMessage } from '../../components/Feedback';
 import { patientName } from '../../lib/patients';
 import type { VersionedPatient } from '../PatientRecord';
 import {
+  duplicateKey,
   emptyPatientForm,
   patientBody,
   registrationRefusal,
@@ -35,6 +36,8 @@ export function NewPatientForm({ role, onClose }: { role: Role; onClose: () => v
   const navigate = useNavigate();
   const medicalEdit = canEditMedical(role);
   const [duplicate, setDuplicate] = useState<Duplicate>();
+  // The name and birth date the person confirmed as another patient ("save anyway").
+  const [confirmed, setConfirmed] = useState<string>();
   const [failure, setFailure] = useState<unknown>();
   const {
     register,
@@ -92,8 +95,11 @@ export function NewPatientForm({ role, onClose }: { role: Role; onClose: () => v
     }
   };
 
-  const save = handleSubmit((values) => send(values, false));
-  const saveAnyway = handleSubmit((values) => send(values, true));
+  const save = handleSubmit((values) => send(values, confirmed === duplicateKey(values)));
+  const saveAnyway = handleSubmit((values) => {
+    setConfirmed(duplicateKey(values));
+    return send(values, true);
+  });
 
   return (
     <section aria-labelledby="new-patient-title" className="panel">

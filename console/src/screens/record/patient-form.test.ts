@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  duplicateKey,
   emptyPatientForm,
   patientBody,
   registrationRefusal,
@@ -132,5 +133,16 @@ describe('emptyPatientForm', () => {
       reminders_opt_out: false,
       emergency_contacts: [],
     });
+  });
+});
+
+describe('duplicateKey', () => {
+  const person = { first_name: 'Ada', last_name: 'Byron', date_of_birth: '1815-12-10' };
+  it('is the same for the same name and birth date, whatever the case and spaces', () => {
+    expect(duplicateKey({ ...person, first_name: ' ADA ' })).toBe(duplicateKey(person));
+  });
+  it('changes with the name or the birth date', () => {
+    expect(duplicateKey({ ...person, last_name: 'Lovelace' })).not.toBe(duplicateKey(person));
+    expect(duplicateKey({ ...person, date_of_birth: '1815-12-11' })).not.toBe(duplicateKey(person));
   });
 });

@@ -131,3 +131,15 @@ export function registrationRefusal(status: number, problem: unknown): Registrat
   }
   return { kind: 'other' };
 }
+
+/**
+ * What the likely-duplicate check compares (name and birth date, case-insensitively): once the
+ * person said "save anyway" for these, the form keeps allowing the duplicate until they change.
+ */
+export function duplicateKey(
+  form: Pick<PatientForm, 'first_name' | 'last_name' | 'date_of_birth'>,
+) {
+  return [form.first_name, form.last_name, form.date_of_birth]
+    .map((part) => part.trim().toLowerCase())
+    .join('\n');
+}
