@@ -9082,6 +9082,8 @@ export interface components {
       /** @description On a booking conflict (409): the appointment in the way */
       conflicting_appointment_id?: string;
       detail: string;
+      /** @description On a likely duplicate person (409 from POST /patients): the existing patient */
+      duplicate_patient_id?: string;
       errors?: {
         field: string;
         message: string;

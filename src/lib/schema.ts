@@ -73,6 +73,11 @@ export const ProblemSchema = Type.Object(
     conflicting_appointment_id: Type.Optional(
       Type.String({ description: 'On a booking conflict (409): the appointment in the way' }),
     ),
+    duplicate_patient_id: Type.Optional(
+      Type.String({
+        description: 'On a likely duplicate person (409 from POST /patients): the existing patient',
+      }),
+    ),
   },
   { $id: 'Problem', description: 'RFC 9457 problem details' },
 );

@@ -75,6 +75,7 @@ export interface PatientInput {
   first_name: string;
   last_name: string;
   date_of_birth?: string;
+  email?: string;
   allergies?: string[];
   medical_history?: string;
   notes?: string;
@@ -137,12 +138,19 @@ export async function samplePdf(text: string): Promise<Buffer> {
 export async function uploadDocument(
   token: string,
   patientId: string,
-  file: { name: string; content: Buffer; category: string; description: string },
+  file: {
+    name: string;
+    content: Buffer;
+    category: string;
+    description: string;
+    /** The type the browser would send (the API decides by the content's magic bytes). */
+    type?: string;
+  },
 ): Promise<string> {
   const form = new FormData();
   form.set('category', file.category);
   form.set('description', file.description);
-  form.set('file', new Blob([file.content], { type: 'application/pdf' }), file.name);
+  form.set('file', new Blob([file.content], { type: file.type ?? 'application/pdf' }), file.name);
   const res = await fetch(`${baseUrl()}/api/v1/patients/${patientId}/documents`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}` },

@@ -112,6 +112,16 @@ export const de: Catalogue = {
     born: 'geb. {{date}}',
     mrn: 'Pat.-Nr. {{mrn}}',
     more: 'Mehr zeigen',
+    new: 'Neue Patientin / neuer Patient',
+    newTitle: 'Neue Patientin oder neuen Patienten aufnehmen',
+    register: 'Aufnehmen',
+    registering: 'Wird aufgenommen…',
+    duplicate:
+      '{{name}}, geboren am {{date}}, ist bereits erfasst. Ist es dieselbe Person, öffnen Sie die vorhandene Akte; ist es eine andere Person mit gleichem Namen und Geburtsdatum, speichern Sie trotzdem.',
+    duplicateNoDate:
+      '{{name}} ist mit diesem Geburtsdatum bereits erfasst. Ist es dieselbe Person, öffnen Sie die vorhandene Akte; sonst speichern Sie trotzdem.',
+    openExisting: 'Vorhandene Akte öffnen',
+    saveAnyway: 'Trotzdem als neue Person speichern',
   },
   record: {
     back: 'Zurück zur Suche',
@@ -163,6 +173,16 @@ export const de: Catalogue = {
     downloadSummary: 'Zusammenfassung als PDF herunterladen',
     mrn: 'Patientennummer',
     sections: 'Bereiche der Akte',
+    reschedule: 'Verschieben',
+    rescheduleFor: 'Termin am {{when}} verschieben',
+    cancelFor: 'Termin am {{when}} absagen',
+    newDay: 'Neuer Tag',
+    move: 'Termin verschieben',
+    moving: 'Wird verschoben…',
+    appointmentStale:
+      'Jemand anderes hat diesen Termin geändert, seit Sie ihn geöffnet haben. Der neueste Stand ist geladen: Wählen Sie den Zeitpunkt erneut.',
+    keepAppointment: 'Termin behalten',
+    cancelledBecause: 'Grund: {{reason}}',
   },
   notes: {
     title: 'Besuchsnotizen',
@@ -203,6 +223,13 @@ export const de: Catalogue = {
     },
     pdf: 'PDF zu {{medication}}',
     onlyDoctors: 'Nur Ärztinnen und Ärzte verordnen.',
+    complete: '{{medication}} abschließen',
+    cancel: '{{medication}} stornieren',
+    cancelQuestion: 'Die Verordnung von {{medication}} stornieren?',
+    cancelReason: 'Grund (optional)',
+    cancelConfirm: 'Verordnung stornieren',
+    keep: 'Verordnung behalten',
+    cancelledBecause: 'Storniert: {{reason}}',
   },
   documents: {
     title: 'Dokumente',
@@ -231,6 +258,12 @@ export const de: Catalogue = {
       administrative: 'Verwaltung',
     },
     size: '{{size}} KB',
+    thumbnail: 'Vorschaubild von {{name}}',
+    delete: '{{name}} löschen',
+    deleteQuestion:
+      '{{name}} löschen? Das Dokument verschwindet für alle aus der Akte (für das Prüfprotokoll bleibt es erhalten).',
+    deleteConfirm: 'Ja, löschen',
+    keep: 'Dokument behalten',
   },
   book: {
     title: 'Termin buchen',

@@ -107,6 +107,16 @@ export const en = {
     born: 'born {{date}}',
     mrn: 'MRN {{mrn}}',
     more: 'Show more',
+    new: 'New patient',
+    newTitle: 'Register a new patient',
+    register: 'Register patient',
+    registering: 'Registering…',
+    duplicate:
+      'A patient named {{name}}, born {{date}}, is already registered. If this is the same person, open the existing record; if it is someone else with the same name and birth date, save anyway.',
+    duplicateNoDate:
+      'A patient named {{name}} with this birth date is already registered. If this is the same person, open the existing record; if not, save anyway.',
+    openExisting: 'Open the existing record',
+    saveAnyway: 'Save as a new patient anyway',
   },
   record: {
     back: 'Back to search',
@@ -157,6 +167,16 @@ export const en = {
     downloadSummary: 'Download summary PDF',
     mrn: 'MRN',
     sections: 'Record sections',
+    reschedule: 'Reschedule',
+    rescheduleFor: 'Reschedule appointment on {{when}}',
+    cancelFor: 'Cancel appointment on {{when}}',
+    newDay: 'New day',
+    move: 'Move appointment',
+    moving: 'Moving…',
+    appointmentStale:
+      'This appointment was changed by someone else since you opened it. Its latest version is loaded: pick a slot again.',
+    keepAppointment: 'Keep appointment',
+    cancelledBecause: 'reason: {{reason}}',
   },
   notes: {
     title: 'Visit notes',
@@ -197,6 +217,13 @@ export const en = {
     },
     pdf: 'PDF of {{medication}}',
     onlyDoctors: 'Only doctors prescribe.',
+    complete: 'Complete {{medication}}',
+    cancel: 'Cancel {{medication}}',
+    cancelQuestion: 'Cancel the prescription of {{medication}}?',
+    cancelReason: 'Reason (optional)',
+    cancelConfirm: 'Cancel prescription',
+    keep: 'Keep prescription',
+    cancelledBecause: 'Cancelled: {{reason}}',
   },
   documents: {
     title: 'Documents',
@@ -225,6 +252,12 @@ export const en = {
       administrative: 'Administrative',
     },
     size: '{{size}} KB',
+    thumbnail: 'Thumbnail of {{name}}',
+    delete: 'Delete {{name}}',
+    deleteQuestion:
+      'Delete {{name}}? It disappears from the record for everyone (it is kept for the audit trail).',
+    deleteConfirm: 'Yes, delete',
+    keep: 'Keep document',
   },
   book: {
     title: 'Book an appointment',

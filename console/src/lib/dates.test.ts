@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, clockLabel, dayIn, isDay, minutesIntoDay, timeOfDay } from './dates';
+import {
+  addDays,
+  clockLabel,
+  dayIn,
+  firstDayToOffer,
+  isDay,
+  minutesIntoDay,
+  timeOfDay,
+} from './dates';
 
 describe('dayIn', () => {
   it('is the calendar date in the clinic zone, not the browser zone', () => {
@@ -58,5 +66,18 @@ describe('clockLabel', () => {
     expect(clockLabel(540, 'de')).toBe('09:00');
     expect(clockLabel(540, 'en-GB')).toBe(timeOfDay('2026-12-03T09:00:00Z', 'UTC', 'en-GB'));
     expect(clockLabel(13 * 60, 'en-US')).toBe(timeOfDay('2026-12-03T13:00:00Z', 'UTC', 'en-US'));
+  });
+});
+
+describe('firstDayToOffer', () => {
+  const now = new Date('2026-12-03T10:00:00Z');
+  it("is the appointment's own day in the clinic zone", () => {
+    // 23:30 UTC on 5 Dec is 6 Dec in Berlin.
+    expect(firstDayToOffer('2026-12-05T23:30:00Z', 'Europe/Berlin', now)).toBe('2026-12-06');
+    expect(firstDayToOffer('2026-12-05T23:30:00Z', 'UTC', now)).toBe('2026-12-05');
+  });
+  it('is today for an appointment on a past day', () => {
+    expect(firstDayToOffer('2026-11-20T09:00:00Z', 'UTC', now)).toBe('2026-12-03');
+    expect(firstDayToOffer('2026-12-03T08:00:00Z', 'UTC', now)).toBe('2026-12-03');
   });
 });

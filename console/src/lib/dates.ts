@@ -127,3 +127,17 @@ export function parseClock(value: string): number | undefined {
   if (minutes > 59 || hours > 24 || (hours === 24 && minutes > 0)) return undefined;
   return hours * 60 + minutes;
 }
+
+/**
+ * The day a reschedule starts on: the appointment's own day in the clinic's zone, or today when
+ * that day is already past (no slot is free before now).
+ */
+export function firstDayToOffer(
+  startsAt: string,
+  timeZone: string,
+  now: Date = new Date(),
+): string {
+  const own = dayIn(timeZone, new Date(startsAt));
+  const today = dayIn(timeZone, now);
+  return own < today ? today : own;
+}

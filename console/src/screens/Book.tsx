@@ -1,15 +1,16 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type SubmitEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
-import { isProblem } from '@medcore/client';
 import { api } from '../api/client';
 import { useUser } from '../auth/useSession';
-import { ErrorMessage, FieldError, Loading } from '../components/Feedback';
+import { FieldError } from '../components/Feedback';
+import { BookingFailure, SlotChoices } from '../components/SlotPicker';
+import { bookingError, useAvailability } from '../lib/booking';
 import { applyAppointmentEvent } from '../lib/events';
 import { dayIn, isDay, longDay, timeOfDay } from '../lib/dates';
 import { patientName, usePatientSearch } from '../lib/patients';
-import { ApiError, dataOrThrow, fieldErrors } from '../lib/problem';
+import { ApiError, fieldErrors } from '../lib/problem';
 import { doctorName, useClinicCalendar, useDoctors } from '../lib/queries';
 import { useDebounced } from '../lib/useDebounced';
 
@@ -38,16 +39,7 @@ export default function Book() {
   const day = isDay(dayText) ? dayText : zone ? dayIn(zone) : '';
   const locale = document.documentElement.lang || 'en';
 
-  const slots = useQuery({
-    queryKey: ['availability', doctorId, day, duration],
-    enabled: doctorId !== '' && day !== '',
-    queryFn: async () =>
-      dataOrThrow(
-        await api.GET('/api/v1/doctors/{id}/availability', {
-          params: { path: { id: doctorId }, query: { date: day, duration_minutes: duration } },
-        }),
-      ),
-  });
+  const slots = useAvailability(doctorId, day, duration);
 
   const book = useMutation({
     mutationFn: async () => {
@@ -61,8 +53,7 @@ export default function Book() {
         },
       });
       if (answer.data) return answer.data;
-      const problem = isProblem(answer.error) ? answer.error : undefined;
-      throw new BookingError(answer.response.status, problem, await holderOf(problem));
+      throw await bookingError(answer);
     },
     onSuccess: (appointment) => {
       applyAppointmentEvent(client, appointment);
@@ -85,7 +76,6 @@ export default function Book() {
     if (Object.keys(missing).length === 0) book.mutate();
   };
 
-  const bookingError = book.error instanceof BookingError ? book.error : undefined;
   return (
     <div className="book">
       <h1>{t('book.title')}</h1>
@@ -150,33 +140,14 @@ export default function Book() {
             </select>
           </div>
         </div>
-        <fieldset
-          aria-invalid={formErrors['starts_at'] ? true : undefined}
-          aria-describedby={formErrors['starts_at'] ? 'book-slot-error' : undefined}
-        >
-          <legend>{t('book.slots')}</legend>
-          {!doctorId && <p>{t('book.pickFirst')}</p>}
-          {doctorId && slots.isPending && <Loading />}
-          <ErrorMessage error={slots.error} />
-          {slots.data?.items.length === 0 && <p>{t('book.noSlots')}</p>}
-          <div className="slots">
-            {slots.data?.items.map((item) => (
-              <label key={item.starts_at} className="slot">
-                <input
-                  type="radio"
-                  name="slot"
-                  value={item.starts_at}
-                  checked={slot === item.starts_at}
-                  onChange={() => {
-                    setSlot(item.starts_at);
-                  }}
-                />
-                {timeOfDay(item.starts_at, slots.data.time_zone, locale)}
-              </label>
-            ))}
-          </div>
-          <FieldError id="book-slot-error" message={formErrors['starts_at']} />
-        </fieldset>
+        <SlotChoices
+          name="slot"
+          slots={slots}
+          chosen={slot}
+          onChoose={setSlot}
+          ready={doctorId !== ''}
+          error={formErrors['starts_at']}
+        />
         <div className="field">
           <label htmlFor="book-reason">{t('book.reason')}</label>
           <input
@@ -204,40 +175,10 @@ export default function Book() {
             </Link>
           </p>
         )}
-        {bookingError?.status === 409 && (
-          <p role="alert" className="error">
-            {bookingError.holder && zone
-              ? t('book.conflict', {
-                  patient: patientName(bookingError.holder.patient),
-                  when: `${timeOfDay(bookingError.holder.starts_at, zone, locale)}–${timeOfDay(bookingError.holder.ends_at, zone, locale)}`,
-                })
-              : t('book.conflictUnknown')}
-          </p>
-        )}
-        {book.error && bookingError?.status !== 409 && <ErrorMessage error={book.error} />}
+        <BookingFailure error={book.error} zone={zone} />
       </form>
     </div>
   );
-}
-
-type Holder = NonNullable<Awaited<ReturnType<typeof holderOf>>>;
-
-/** A refused booking; on a conflict, the appointment in the way (when the caller may read it). */
-class BookingError extends ApiError {
-  constructor(
-    status: number,
-    problem: ConstructorParameters<typeof ApiError>[1],
-    readonly holder: Holder | undefined,
-  ) {
-    super(status, problem);
-  }
-}
-
-async function holderOf(problem: { conflicting_appointment_id?: string } | undefined) {
-  const id = problem?.conflicting_appointment_id;
-  if (!id) return undefined;
-  const answer = await api.GET('/api/v1/appointments/{id}', { params: { path: { id } } });
-  return answer.data;
 }
 
 function PatientPicker({

@@ -1,19 +1,42 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
+import { useUser } from '../auth/useSession';
 import { ErrorMessage } from '../components/Feedback';
 import { usePatientSearch } from '../lib/patients';
 import { useDebounced } from '../lib/useDebounced';
+import { NewPatientForm } from './record/NewPatientForm';
 
-/** Find a patient as you type (typo-tolerant) and open the record. */
+/** Find a patient as you type (typo-tolerant) and open the record, or register a new one. */
 export default function Patients() {
   const { t } = useTranslation();
+  const user = useUser();
+  const [registering, setRegistering] = useState(false);
   const [text, setText] = useState('');
   const q = useDebounced(text, 250);
   const results = usePatientSearch(q);
   return (
     <div className="patients">
       <h1>{t('patients.title')}</h1>
+      <p>
+        <button
+          type="button"
+          aria-expanded={registering}
+          onClick={() => {
+            setRegistering((open) => !open);
+          }}
+        >
+          {t('patients.new')}
+        </button>
+      </p>
+      {registering && (
+        <NewPatientForm
+          role={user.role}
+          onClose={() => {
+            setRegistering(false);
+          }}
+        />
+      )}
       <div role="search" className="field">
         <label htmlFor="patient-search">{t('patients.search')}</label>
         <input

@@ -150,6 +150,8 @@ describe('POST /patients', () => {
     const problem = problemOf(dup);
     expect(problem.code).toBe('conflict');
     expect(problem.detail).toContain(first.id);
+    // The existing record, for a client that offers to open it instead.
+    expect((problem as unknown as Record<string, unknown>).duplicate_patient_id).toBe(first.id);
 
     // Same name, another birth date: a different person.
     await newPatient({ first_name: 'Zofia', last_name: last, date_of_birth: '1981-05-17' });

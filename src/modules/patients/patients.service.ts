@@ -127,6 +127,7 @@ export async function createPatient(
       throw new AppError(
         'conflict',
         `A patient with this name and birth date exists (${twin.id}); repeat with ?allow_duplicate=true if this is another person`,
+        { extensions: { duplicate_patient_id: twin.id } },
       );
     }
   }

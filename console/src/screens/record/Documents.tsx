@@ -1,10 +1,12 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type SubmitEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Schemas } from '@medcore/client';
+import { isProblem, type Schemas } from '@medcore/client';
 import { api } from '../../api/client';
+import { useUser } from '../../auth/useSession';
 import { ErrorMessage, FieldError, Loading } from '../../components/Feedback';
-import { saveBlob } from '../../lib/download';
+import { dataUrlOf, saveBlob } from '../../lib/download';
+import { canWriteDocuments } from '../../lib/permissions';
 import { ApiError, dataOrThrow, fieldErrors, problemText } from '../../lib/problem';
 import { uploadDocument } from '../../lib/upload';
 
@@ -33,9 +35,14 @@ async function fetchContent(id: string): Promise<Blob> {
   return answer.data;
 }
 
-/** Documents: upload with progress, preview of PDFs and images, download. */
+/**
+ * Documents: upload with progress, thumbnails of images, preview of PDFs and images, download,
+ * and (for roles that may write documents) delete after a confirm step.
+ */
 export function Documents({ patientId }: { patientId: string }) {
   const { t } = useTranslation();
+  const user = useUser();
+  const mayWrite = canWriteDocuments(user.role);
   const [preview, setPreview] = useState<Doc>();
   const list = useQuery({
     queryKey: ['documents', patientId],
@@ -65,6 +72,7 @@ export function Documents({ patientId }: { patientId: string }) {
           const name = doc.original_name ?? doc.id;
           return (
             <li key={doc.id}>
+              {doc.has_thumbnail && <Thumbnail doc={doc} />}
               <span className="doc-name">{name}</span> · {t(`documents.categories.${doc.category}`)}{' '}
               · {t('documents.size', { size: Math.ceil(doc.size_bytes / 1024) })}{' '}
               <button type="button" onClick={() => void download(doc)}>
@@ -80,6 +88,14 @@ export function Documents({ patientId }: { patientId: string }) {
                   {t('documents.preview', { name })}
                 </button>
               )}
+              {mayWrite && (
+                <DeleteDocument
+                  doc={doc}
+                  onDeleted={() => {
+                    if (preview?.id === doc.id) setPreview(undefined);
+                  }}
+                />
+              )}
             </li>
           );
         })}
@@ -93,6 +109,95 @@ export function Documents({ patientId }: { patientId: string }) {
         />
       )}
     </section>
+  );
+}
+
+/** An image's small JPEG (GET /documents/{id}/thumbnail), fetched with the bearer token. */
+function Thumbnail({ doc }: { doc: Doc }) {
+  const { t } = useTranslation();
+  const thumbnail = useQuery({
+    queryKey: ['document-thumbnail', doc.id],
+    staleTime: Infinity,
+    queryFn: async () => {
+      const answer = await api.GET('/api/v1/documents/{id}/thumbnail', {
+        params: { path: { id: doc.id } },
+        parseAs: 'blob',
+      });
+      if (!answer.data) throw new ApiError(answer.response.status, undefined);
+      return dataUrlOf(answer.data, 'image/jpeg');
+    },
+  });
+  if (!thumbnail.data) return null;
+  return (
+    <img
+      className="thumbnail"
+      src={thumbnail.data}
+      alt={t('documents.thumbnail', { name: doc.original_name ?? doc.id })}
+    />
+  );
+}
+
+/** Deletes a document (DELETE /documents/{id}, soft) once the person confirms. */
+function DeleteDocument({ doc, onDeleted }: { doc: Doc; onDeleted: () => void }) {
+  const { t } = useTranslation();
+  const client = useQueryClient();
+  const [confirming, setConfirming] = useState(false);
+  const name = doc.original_name ?? doc.id;
+  const remove = useMutation({
+    mutationFn: async () => {
+      const answer = await api.DELETE('/api/v1/documents/{id}', {
+        params: { path: { id: doc.id } },
+      });
+      if (!answer.response.ok) {
+        throw new ApiError(
+          answer.response.status,
+          isProblem(answer.error) ? answer.error : undefined,
+        );
+      }
+    },
+    onSuccess: () => {
+      setConfirming(false);
+      onDeleted();
+      void client.invalidateQueries({ queryKey: ['documents', doc.patient_id] });
+    },
+  });
+  return (
+    <>
+      {' '}
+      <button
+        type="button"
+        aria-expanded={confirming}
+        onClick={() => {
+          setConfirming((open) => !open);
+        }}
+      >
+        {t('documents.delete', { name })}
+      </button>
+      {confirming && (
+        <div role="group" aria-label={t('documents.delete', { name })} className="inline-form">
+          <p>{t('documents.deleteQuestion', { name })}</p>
+          <button
+            type="button"
+            className="danger"
+            disabled={remove.isPending}
+            onClick={() => {
+              remove.mutate();
+            }}
+          >
+            {t('documents.deleteConfirm')}
+          </button>{' '}
+          <button
+            type="button"
+            onClick={() => {
+              setConfirming(false);
+            }}
+          >
+            {t('documents.keep')}
+          </button>
+        </div>
+      )}
+      <ErrorMessage error={remove.error} />
+    </>
   );
 }
 
@@ -116,16 +221,7 @@ function Preview({ doc, onClose }: { doc: Doc; onClose: () => void }) {
           if (live) setUrl(revoke);
           return;
         }
-        const data = await new Promise<string>((resolve, reject) => {
-          const reader = new FileReader();
-          reader.onload = () => {
-            resolve(typeof reader.result === 'string' ? reader.result : '');
-          };
-          reader.onerror = () => {
-            reject(new Error('read failed'));
-          };
-          reader.readAsDataURL(new Blob([blob], { type: doc.content_type }));
-        });
+        const data = await dataUrlOf(blob, doc.content_type);
         if (live) setUrl(data);
       })
       .catch((caught: unknown) => {

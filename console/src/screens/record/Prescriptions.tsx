@@ -4,9 +4,11 @@ import { useForm } from 'react-hook-form';
 import { useTranslation } from 'react-i18next';
 import type { Schemas } from '@medcore/client';
 import { api } from '../../api/client';
+import { useUser } from '../../auth/useSession';
 import { ErrorMessage, FieldError, Loading } from '../../components/Feedback';
 import { useAllergyCheck } from '../../lib/allergy-check';
 import { saveBlob } from '../../lib/download';
+import { canEndPrescription } from '../../lib/permissions';
 import { ApiError, dataOrThrow, fieldErrors } from '../../lib/problem';
 
 interface RxForm {
@@ -31,6 +33,7 @@ export function Prescriptions({
   canPrescribe: boolean;
 }) {
   const { t } = useTranslation();
+  const user = useUser();
   const list = useQuery({
     queryKey: ['prescriptions', patientId],
     queryFn: async () =>
@@ -57,6 +60,10 @@ export function Prescriptions({
             <strong>{rx.medication}</strong> · {rx.dosage} · {rx.frequency}{' '}
             <span className="badge">{t(`prescriptions.statuses.${rx.status}`)}</span>{' '}
             <PdfButton rx={rx} />
+            {canEndPrescription(user, rx) && <EndButtons rx={rx} />}
+            {rx.status === 'cancelled' && rx.cancel_reason && (
+              <p>{t('prescriptions.cancelledBecause', { reason: rx.cancel_reason })}</p>
+            )}
             {rx.warnings.map((warning) => (
               <p key={warning.allergen} className="warning">
                 {t('prescriptions.allergyAfter', { message: warning.message })}
@@ -92,6 +99,91 @@ function PdfButton({ rx }: { rx: Prescription }) {
         {t('prescriptions.pdf', { medication: rx.medication })}
       </button>
       <ErrorMessage error={error} />
+    </>
+  );
+}
+
+/**
+ * Ends an active prescription (prescriber or admin): "Complete" at once, "Cancel" after a
+ * confirm step with an optional reason.
+ */
+function EndButtons({ rx }: { rx: Prescription }) {
+  const { t } = useTranslation();
+  const client = useQueryClient();
+  const [confirming, setConfirming] = useState(false);
+  const [reason, setReason] = useState('');
+  const end = useMutation({
+    mutationFn: async (to: 'complete' | 'cancel') => {
+      const path = { params: { path: { id: rx.id } } };
+      return to === 'complete'
+        ? dataOrThrow(await api.POST('/api/v1/prescriptions/{id}/complete', path))
+        : dataOrThrow(
+            await api.POST('/api/v1/prescriptions/{id}/cancel', {
+              ...path,
+              body: reason.trim() ? { reason: reason.trim() } : {},
+            }),
+          );
+    },
+    onSuccess: () => {
+      setConfirming(false);
+      void client.invalidateQueries({ queryKey: ['prescriptions', rx.patient_id] });
+    },
+  });
+  const reasonId = `rx-cancel-reason-${rx.id}`;
+  return (
+    <>
+      {' '}
+      <button
+        type="button"
+        disabled={end.isPending}
+        onClick={() => {
+          end.mutate('complete');
+        }}
+      >
+        {t('prescriptions.complete', { medication: rx.medication })}
+      </button>{' '}
+      <button
+        type="button"
+        aria-expanded={confirming}
+        onClick={() => {
+          setConfirming((open) => !open);
+        }}
+      >
+        {t('prescriptions.cancel', { medication: rx.medication })}
+      </button>
+      {confirming && (
+        <form
+          className="inline-form"
+          aria-label={t('prescriptions.cancel', { medication: rx.medication })}
+          onSubmit={(event) => {
+            event.preventDefault();
+            end.mutate('cancel');
+          }}
+        >
+          <p>{t('prescriptions.cancelQuestion', { medication: rx.medication })}</p>
+          <label htmlFor={reasonId}>{t('prescriptions.cancelReason')}</label>
+          <input
+            id={reasonId}
+            value={reason}
+            maxLength={500}
+            onChange={(event) => {
+              setReason(event.target.value);
+            }}
+          />{' '}
+          <button type="submit" disabled={end.isPending}>
+            {t('prescriptions.cancelConfirm')}
+          </button>{' '}
+          <button
+            type="button"
+            onClick={() => {
+              setConfirming(false);
+            }}
+          >
+            {t('prescriptions.keep')}
+          </button>
+        </form>
+      )}
+      <ErrorMessage error={end.error} />
     </>
   );
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { patientBody, splitAllergies, type PatientForm } from './patient-form';
+import {
+  duplicateKey,
+  emptyPatientForm,
+  patientBody,
+  registrationRefusal,
+  splitAllergies,
+  type PatientForm,
+} from './patient-form';
 
 const form: PatientForm = {
   first_name: ' Anna ',
@@ -53,5 +60,89 @@ describe('splitAllergies', () => {
   it('splits on commas, semicolons and lines, dropping blanks', () => {
     expect(splitAllergies('penicillin; latex\n nuts,')).toEqual(['penicillin', 'latex', 'nuts']);
     expect(splitAllergies('')).toEqual([]);
+  });
+});
+
+const problem = (status: number, extra: Record<string, unknown> = {}) => ({
+  type: 'urn:medcore:problem:conflict',
+  title: 'Conflict',
+  status,
+  detail: 'words',
+  code: 'conflict',
+  request_id: 'r1',
+  ...extra,
+});
+
+describe('registrationRefusal', () => {
+  it('puts a taken email next to the email field, not in the duplicate-person question', () => {
+    const taken = problem(409, {
+      errors: [{ field: 'body.email', message: 'already used by another patient' }],
+    });
+    expect(registrationRefusal(409, taken)).toEqual({
+      kind: 'fields',
+      fields: { email: 'already used by another patient' },
+    });
+  });
+
+  it('reads a 409 naming no field as the likely duplicate, with the existing record', () => {
+    expect(registrationRefusal(409, problem(409, { duplicate_patient_id: 'p-1' }))).toEqual({
+      kind: 'duplicate',
+      patientId: 'p-1',
+    });
+    // An API that does not name the record still gets the question, without the link.
+    expect(registrationRefusal(409, problem(409))).toEqual({
+      kind: 'duplicate',
+      patientId: undefined,
+    });
+  });
+
+  it('maps validation messages (400 and 422) to their fields', () => {
+    const invalid = problem(422, {
+      errors: [
+        { field: 'body.date_of_birth', message: 'must be a real date' },
+        { field: 'body.emergency_contacts.0.phone', message: 'digits only' },
+      ],
+    });
+    expect(registrationRefusal(422, invalid)).toEqual({
+      kind: 'fields',
+      fields: { date_of_birth: 'must be a real date', 'emergency_contacts.0.phone': 'digits only' },
+    });
+  });
+
+  it('leaves anything else to the general message', () => {
+    expect(registrationRefusal(403, problem(403))).toEqual({ kind: 'other' });
+    expect(registrationRefusal(500, undefined)).toEqual({ kind: 'other' });
+  });
+});
+
+describe('emptyPatientForm', () => {
+  it('registers only the names when nothing else is filled in (no medical field for the desk)', () => {
+    const body = patientBody(
+      { ...emptyPatientForm(), first_name: ' Ada ', last_name: 'Byron' },
+      false,
+    );
+    expect(body).toEqual({
+      first_name: 'Ada',
+      last_name: 'Byron',
+      date_of_birth: null,
+      gender: null,
+      email: null,
+      phone: null,
+      address: null,
+      location: null,
+      reminders_opt_out: false,
+      emergency_contacts: [],
+    });
+  });
+});
+
+describe('duplicateKey', () => {
+  const person = { first_name: 'Ada', last_name: 'Byron', date_of_birth: '1815-12-10' };
+  it('is the same for the same name and birth date, whatever the case and spaces', () => {
+    expect(duplicateKey({ ...person, first_name: ' ADA ' })).toBe(duplicateKey(person));
+  });
+  it('changes with the name or the birth date', () => {
+    expect(duplicateKey({ ...person, last_name: 'Lovelace' })).not.toBe(duplicateKey(person));
+    expect(duplicateKey({ ...person, date_of_birth: '1815-12-11' })).not.toBe(duplicateKey(person));
   });
 });

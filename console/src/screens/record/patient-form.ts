@@ -1,4 +1,6 @@
+import { isProblem } from '@medcore/client';
 import type { Patient } from '../../lib/patients';
+import { fieldErrors } from '../../lib/problem';
 
 /** The record form's values: every text as a string ('' for none), allergies comma-separated. */
 export interface PatientForm {
@@ -84,4 +86,60 @@ export function patientBody(form: PatientForm, medical: boolean) {
         }
       : {}),
   };
+}
+
+/** The empty form of a patient not registered yet. */
+export function emptyPatientForm(): PatientForm {
+  return {
+    first_name: '',
+    last_name: '',
+    date_of_birth: '',
+    gender: '',
+    email: '',
+    phone: '',
+    address: '',
+    location: '',
+    reminders_opt_out: false,
+    emergency_contacts: [],
+    allergies: '',
+    medical_history: '',
+    initial_complaint: '',
+    initial_diagnosis: '',
+    notes: '',
+  };
+}
+
+/**
+ * Why POST /patients refused, as the registration form shows it:
+ * - `fields`: messages for named fields (400 or 422 validation, and the duplicate-email 409,
+ *   which names `email`), shown next to each field;
+ * - `duplicate`: a 409 naming no field is the likely-duplicate person (same name and birth
+ *   date); `patientId` is the existing record (`duplicate_patient_id`), when the API said it;
+ * - `other`: anything else, shown as the problem's words.
+ */
+export type RegistrationRefusal =
+  | { kind: 'fields'; fields: Record<string, string> }
+  | { kind: 'duplicate'; patientId: string | undefined }
+  | { kind: 'other' };
+
+export function registrationRefusal(status: number, problem: unknown): RegistrationRefusal {
+  const fields = fieldErrors(problem);
+  if (Object.keys(fields).length > 0) return { kind: 'fields', fields };
+  if (status === 409) {
+    const id = isProblem(problem) ? problem.duplicate_patient_id : undefined;
+    return { kind: 'duplicate', patientId: typeof id === 'string' && id !== '' ? id : undefined };
+  }
+  return { kind: 'other' };
+}
+
+/**
+ * What the likely-duplicate check compares (name and birth date, case-insensitively): once the
+ * person said "save anyway" for these, the form keeps allowing the duplicate until they change.
+ */
+export function duplicateKey(
+  form: Pick<PatientForm, 'first_name' | 'last_name' | 'date_of_birth'>,
+) {
+  return [form.first_name, form.last_name, form.date_of_birth]
+    .map((part) => part.trim().toLowerCase())
+    .join('\n');
 }
