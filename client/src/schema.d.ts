@@ -9140,6 +9140,8 @@ export interface components {
       is_active: boolean;
       is_superuser: boolean;
       last_login_at: string | null;
+      /** @description Two-factor authentication (TOTP) is on */
+      mfa_enabled: boolean;
       /** @description One of the six MedCore roles */
       role: 'admin' | 'doctor' | 'nurse' | 'receptionist' | 'user' | 'guest';
       /** Format: date-time */

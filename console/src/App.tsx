@@ -1,7 +1,7 @@
 import { lazy, Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, Route, Routes } from 'react-router';
-import { useSessionState } from './auth/useSession';
+import { isStaff, useSessionState } from './auth/useSession';
 import { Layout } from './components/Layout';
 import { SignIn } from './screens/SignIn';
 
@@ -13,6 +13,7 @@ const Patients = lazy(() => import('./screens/Patients'));
 const PatientRecord = lazy(() => import('./screens/PatientRecord'));
 const Book = lazy(() => import('./screens/Book'));
 const Admin = lazy(() => import('./screens/Admin'));
+const Account = lazy(() => import('./screens/Account'));
 
 export function App() {
   const state = useSessionState();
@@ -26,16 +27,19 @@ export function App() {
   }
   if (state.status === 'signed-out') return <SignIn reason={state.reason} />;
   const admin = state.user.role === 'admin';
+  // Users and guests have no schedule screens: their home is the Account screen.
+  const staff = isStaff(state.user.role);
   return (
     <Layout user={state.user}>
       <Suspense fallback={<p role="status">{t('app.loading')}</p>}>
         <Routes>
-          <Route path="/" element={<Navigate to="/today" replace />} />
+          <Route path="/" element={<Navigate to={staff ? '/today' : '/account'} replace />} />
           <Route path="/today" element={<Today />} />
           <Route path="/flow" element={<FlowBoard />} />
           <Route path="/patients" element={<Patients />} />
           <Route path="/patients/:id" element={<PatientRecord />} />
           <Route path="/book" element={<Book />} />
+          <Route path="/account" element={<Account />} />
           <Route
             path="/admin/*"
             element={admin ? <Admin /> : <p role="alert">{t('app.forbidden')}</p>}

@@ -136,7 +136,7 @@ describeE2e('every screen: keyboard, axe, 768 px', () => {
     await goTo(page, 'Admin');
     await heading(page, 'Administration');
     const sections = page.getByRole('navigation', { name: 'Administration sections' });
-    for (const section of ['Users', 'Audit trail', 'Practice figures']) {
+    for (const section of ['Users', 'Audit trail', 'Practice figures', 'System']) {
       await sections.getByRole('link', { name: section }).click();
       await page.getByRole('heading', { name: section }).first().waitFor();
       await expectGoodScreen(page, `admin-${section.toLowerCase().replace(/ /g, '-')}`);

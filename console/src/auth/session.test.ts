@@ -123,6 +123,31 @@ describe('SessionStore', () => {
     expect(store.getState()).toEqual({ status: 'signed-out', reason: 'signed-out' });
     expect(calls).toEqual([['csrf-1', 't-login']]);
   });
+
+  it('after the server ended every session: signed out (so saying), cookies cleared, no refresh', async () => {
+    const calls: string[] = [];
+    const timers = new FakeTimers();
+    const api = fakeApi({
+      // The session is already gone on the server: the console logout answers 401 (and clears
+      // the cookies), which must not turn into "your session has expired".
+      logout: async () => {
+        calls.push('logout');
+        return { ok: false, status: 401 };
+      },
+      refresh: async () => ({ ok: false, status: 401 }),
+    });
+    const store = new SessionStore(api, () => 'csrf-1', timers);
+    await store.signIn('anna', 'pw');
+    await store.signOut('signed-out-everywhere');
+    expect(store.getState()).toEqual({ status: 'signed-out', reason: 'signed-out-everywhere' });
+    expect(store.accessToken()).toBeUndefined();
+    expect(calls).toEqual(['logout']);
+    expect(timers.delays()).toEqual([]);
+    // A request that still meets a 401 afterwards refreshes in vain and changes nothing shown.
+    const refreshed = await store.refresh();
+    expect(refreshed).toBe(false);
+    expect(store.getState()).toEqual({ status: 'signed-out', reason: 'signed-out-everywhere' });
+  });
 });
 
 describe('refreshDelayMs', () => {

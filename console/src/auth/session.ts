@@ -41,9 +41,12 @@ export interface AuthApi {
   logout(csrf: string, accessToken: string | undefined): Promise<Outcome<null>>;
 }
 
+/** Why the sign-in screen shows: the session ran out, or the user signed out (here or everywhere). */
+export type SignedOutReason = 'expired' | 'signed-out' | 'signed-out-everywhere';
+
 export type SessionState =
   | { status: 'starting' }
-  | { status: 'signed-out'; reason?: 'expired' | 'signed-out' }
+  | { status: 'signed-out'; reason?: SignedOutReason }
   | { status: 'signed-in'; user: SessionUser };
 
 export type SignInResult =
@@ -127,11 +130,16 @@ export class SessionStore {
     return this.inFlight;
   }
 
-  async signOut(): Promise<void> {
+  /**
+   * Ends the session here: the token is forgotten and the sign-in screen shows at once; the
+   * console's logout then clears the cookies (also when the server already ended the session,
+   * as after "sign out everywhere" or revoking this session from the Account screen).
+   */
+  async signOut(reason: Exclude<SignedOutReason, 'expired'> = 'signed-out'): Promise<void> {
     const csrf = this.readCsrf();
     const token = this.token;
     this.clear();
-    this.setState({ status: 'signed-out', reason: 'signed-out' });
+    this.setState({ status: 'signed-out', reason });
     // The local session is gone whatever the server says; the call revokes the refresh family.
     if (csrf) await this.api.logout(csrf, token);
   }

@@ -20,6 +20,7 @@ export function Layout({ user, children }: { user: SessionUser; children: ReactN
     { to: '/patients', label: t('nav.patients'), show: staff },
     { to: '/book', label: t('nav.book'), show: staff },
     { to: '/admin', label: t('nav.admin'), show: user.role === 'admin' },
+    { to: '/account', label: t('nav.account'), show: true },
   ].filter((link) => link.show);
   return (
     <>

@@ -64,3 +64,11 @@ export function useDayAppointments(day: string | undefined) {
 export function doctorName(doctor: Doctor | undefined, fallback: string): string {
   return doctor?.full_name?.trim() ? doctor.full_name : fallback;
 }
+
+/** The signed-in user's own profile (GET /users/me). */
+export function useMe() {
+  return useQuery({
+    queryKey: ['me'],
+    queryFn: async () => dataOrThrow(await api.GET('/api/v1/users/me')),
+  });
+}

@@ -2,9 +2,13 @@ import { useTranslation } from 'react-i18next';
 import { Navigate, NavLink, Route, Routes } from 'react-router';
 import { AuditTrail } from './admin/AuditTrail';
 import { Figures } from './admin/Figures';
+import { System } from './admin/System';
 import { Users } from './admin/Users';
 
-/** Administration: users and roles, the audit trail with its chain check, practice figures. */
+/**
+ * Administration: users and roles, the audit trail with its chain check, practice figures, the
+ * running system.
+ */
 export default function Admin() {
   const { t } = useTranslation();
   return (
@@ -21,6 +25,9 @@ export default function Admin() {
           <li>
             <NavLink to="/admin/figures">{t('admin.figures')}</NavLink>
           </li>
+          <li>
+            <NavLink to="/admin/system">{t('admin.system')}</NavLink>
+          </li>
         </ul>
       </nav>
       <Routes>
@@ -28,6 +35,7 @@ export default function Admin() {
         <Route path="users" element={<Users />} />
         <Route path="audit" element={<AuditTrail />} />
         <Route path="figures" element={<Figures />} />
+        <Route path="system" element={<System />} />
       </Routes>
     </div>
   );

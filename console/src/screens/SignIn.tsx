@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { useTranslation } from 'react-i18next';
 import { session } from '../api/client';
-import type { SignInResult } from '../auth/session';
+import type { SignedOutReason, SignInResult } from '../auth/session';
 import { FieldError } from '../components/Feedback';
 import { fieldErrors, problemText } from '../lib/problem';
 
@@ -22,7 +22,7 @@ function useFailureText() {
   };
 }
 
-export function SignIn({ reason }: { reason?: 'expired' | 'signed-out' | undefined }) {
+export function SignIn({ reason }: { reason?: SignedOutReason | undefined }) {
   const { t } = useTranslation();
   const [mfaToken, setMfaToken] = useState<string>();
   return (
@@ -36,6 +36,11 @@ export function SignIn({ reason }: { reason?: 'expired' | 'signed-out' | undefin
       {reason === 'signed-out' && !mfaToken && (
         <p role="status" className="notice">
           {t('signIn.signedOut')}
+        </p>
+      )}
+      {reason === 'signed-out-everywhere' && !mfaToken && (
+        <p role="status" className="notice">
+          {t('signIn.signedOutEverywhere')}
         </p>
       )}
       {mfaToken ? (

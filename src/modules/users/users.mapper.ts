@@ -10,6 +10,7 @@ export function toUserDto(row: UserRow): UserDto {
     role: row.role,
     is_active: row.isActive,
     is_superuser: row.isSuperuser,
+    mfa_enabled: row.mfaEnabled,
     version: row.version,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),

@@ -36,6 +36,7 @@ export const UserSchema = Type.Object(
     role: RoleSchema,
     is_active: Type.Boolean(),
     is_superuser: Type.Boolean(),
+    mfa_enabled: Type.Boolean({ description: 'Two-factor authentication (TOTP) is on' }),
     version: Type.Integer(),
     created_at: Timestamp,
     updated_at: Timestamp,

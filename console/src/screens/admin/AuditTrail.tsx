@@ -4,12 +4,12 @@ import { useTranslation } from 'react-i18next';
 import type { paths } from '@medcore/client';
 import { api } from '../../api/client';
 import { ErrorMessage, Loading } from '../../components/Feedback';
+import { groupedActions, isAuditAction } from '../../lib/audit-actions';
 import { dateTime } from '../../lib/dates';
 import { dataOrThrow } from '../../lib/problem';
 
 type AuditQuery = NonNullable<paths['/api/v1/admin/audit']['get']['parameters']['query']>;
 type Outcome = NonNullable<AuditQuery['outcome']>;
-type AuditAction = NonNullable<AuditQuery['action']>;
 
 const isOutcome = (value: string): value is Outcome =>
   value === 'success' || value === 'failure' || value === 'denied';
@@ -39,7 +39,8 @@ export function AuditTrail() {
       return typeof value === 'string' ? value.trim() : '';
     };
     const next: AuditQuery = { limit: 50 };
-    if (text('action')) next.action = text('action') as AuditAction;
+    const action = text('action');
+    if (isAuditAction(action)) next.action = action;
     if (text('outcome')) next.outcome = text('outcome') as Outcome;
     if (UUID.test(text('actor_id'))) next.actor_id = text('actor_id');
     if (UUID.test(text('patient_id'))) next.patient_id = text('patient_id');
@@ -79,7 +80,18 @@ export function AuditTrail() {
       <form onSubmit={apply} className="form-grid filters">
         <div className="field">
           <label htmlFor="audit-action">{t('admin.action')}</label>
-          <input id="audit-action" name="action" type="text" placeholder="patient.read" />
+          <select id="audit-action" name="action" defaultValue="">
+            <option value="">{t('admin.anyAction')}</option>
+            {groupedActions().map(({ group, actions }) => (
+              <optgroup key={group} label={t(`admin.actionGroups.${group}`)}>
+                {actions.map((item) => (
+                  <option key={item} value={item}>
+                    {item}
+                  </option>
+                ))}
+              </optgroup>
+            ))}
+          </select>
         </div>
         <div className="field">
           <label htmlFor="audit-outcome">{t('admin.outcome')}</label>

@@ -293,3 +293,24 @@ describe('admin MFA reset', () => {
     expect((await userRow(doctor.id)).mfaEnabled).toBe(true);
   });
 });
+
+describe('the profile tells whether MFA is on', () => {
+  const mfaOf = async (token: string) =>
+    (await t.app.inject({ url: '/api/v1/users/me', headers: bearer(token) })).json<{
+      mfa_enabled: boolean;
+    }>().mfa_enabled;
+
+  it('GET /users/me: false before, true once enabled, false after disabling', async () => {
+    const plain = await createUser(t.app);
+    expect(await mfaOf(plain.accessToken)).toBe(false);
+    const user = await enrol();
+    expect(await mfaOf(user.accessToken)).toBe(true);
+    const disable = await post(
+      '/mfa/totp/disable',
+      { password: user.password, code: user.backupCodes[0] },
+      bearer(user.accessToken),
+    );
+    expect(disable.statusCode, disable.body).toBe(204);
+    expect(await mfaOf(user.accessToken)).toBe(false);
+  });
+});
