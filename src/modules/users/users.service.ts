@@ -92,6 +92,14 @@ async function loadUser(ctx: Pick<AppContext, 'db'>, id: string): Promise<UserRo
   return row;
 }
 
+/**
+ * What another module changed in a user's row shows in the profile (MFA on or off): the
+ * remembered profile is forgotten and kept out until the change has committed.
+ */
+export function profileChanged(id: string): void {
+  forgetProfile(id);
+}
+
 export async function getMe(ctx: Pick<AppContext, 'db' | 'config'>, actor: Principal) {
   requirePermission(actor, 'self.manage');
   let row = cachedProfile(actor.userId);

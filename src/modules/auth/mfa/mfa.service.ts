@@ -107,6 +107,8 @@ export async function enableTotp(
     throw incorrect('code', 'The code does not match the new secret (check the device clock)');
   }
   const codes = newBackupCodes();
+  // The profile shows mfa_enabled: forget the remembered one before the change commits.
+  users.profileChanged(user.id);
   const enabled = await ctx.db.transaction(async (tx) => {
     if (!(await repo.activateTotp(tx, user.id, pending, step))) return false;
     const hashes = codes.map((code) => hashBackupCode(ctx.mfaKey, code.replace(/-/g, '')));
@@ -150,6 +152,7 @@ export async function disableTotp(
     if (!(await repo.holdMfaOn(tx, user.id))) throw notOn();
     const factor = await proveSecondFactor(ctx, tx, user, input.code);
     if (factor === null) return false;
+    users.profileChanged(user.id);
     if (!(await repo.clearTotp(tx, user.id))) throw notOn();
     await repo.deleteBackupCodes(tx, user.id);
     await repo.endChallenges(tx, user.id, ctx.clock.now());
@@ -175,6 +178,7 @@ export async function resetUserMfa(
   id: string,
 ): Promise<void> {
   requirePermission(actor, 'users.manage');
+  users.profileChanged(id);
   await ctx.db.transaction(async (tx) => {
     if (!(await repo.resetTotp(tx, id))) throw notFound('user');
     await repo.deleteBackupCodes(tx, id);
