@@ -147,7 +147,7 @@ describeE2e("a doctor's visit, then the admin's audit", () => {
       'prescription.create',
       'document.create',
     ]) {
-      await page.getByLabel('Action', { exact: true }).fill(action);
+      await page.getByLabel('Action', { exact: true }).selectOption(action);
       await page.getByLabel('Patient ID', { exact: true }).fill(patientId);
       await page.getByRole('button', { name: 'Apply filters' }).click();
       await trail

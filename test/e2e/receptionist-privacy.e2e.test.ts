@@ -136,10 +136,16 @@ describeE2e('a receptionist never sees a medical field', () => {
     await browser.close();
   });
 
-  it('sees the four staff screens and no Admin', async () => {
+  it('sees the four staff screens, their own account and no Admin', async () => {
     await signIn(desk.page, receptionist);
     const links = await mainNav(desk.page).getByRole('link').allInnerTexts();
-    expect(links.map((link) => link.trim())).toEqual(['Today', 'Flow board', 'Patients', 'Book']);
+    expect(links.map((link) => link.trim())).toEqual([
+      'Today',
+      'Flow board',
+      'Patients',
+      'Book',
+      'Account',
+    ]);
   });
 
   it('finds nothing medical on any screen', async () => {
@@ -148,12 +154,13 @@ describeE2e('a receptionist never sees a medical field', () => {
       ['Today', /^Today/],
       ['Flow board', 'Flow board'],
       ['Book', 'Book an appointment'],
+      ['Account', 'Account'],
     ];
     for (const [item, title] of screens) {
       await goTo(page, item);
       await heading(page, title);
       // The day's appointments (this patient's among them) have loaded.
-      if (item !== 'Book') await page.getByText(surname).first().waitFor();
+      if (item !== 'Book' && item !== 'Account') await page.getByText(surname).first().waitFor();
       await expectNothingMedical(item);
       await expectGoodScreen(page, `receptionist-${item.toLowerCase().replace(/ /g, '-')}`);
     }
