@@ -9,6 +9,7 @@ import { decodeCursor, toPage } from '../../lib/pagination.js';
 import { parseOptionalTimestamp } from '../../lib/timestamps.js';
 import type { Principal } from '../../lib/permissions.js';
 import type { AuditAction } from './audit.actions.js';
+import { writeAuditRow } from './audit.batch.js';
 import * as repo from './audit.repository.js';
 import { sealPending } from './audit.sealer.js';
 import type { AuditQuery } from './audit.schemas.js';
@@ -35,13 +36,13 @@ export interface AuditEvent {
 
 /**
  * Writes one audit row, in the caller's transaction when given one (so a change and its audit row
- * commit together). If the row cannot be written the request fails with 503: there is no
+ * commit together), else batched with other requests' rows (audit.batch.ts). If the row cannot be written the request fails with 503: there is no
  * unaudited access to patient data.
  */
 export async function recordAudit(db: DbOrTx, who: AuditWho, event: AuditEvent): Promise<void> {
   const patientIds = event.patientIds === undefined ? null : [...new Set(event.patientIds)];
   try {
-    await repo.insertAuditRow(db, {
+    await writeAuditRow(db, {
       actorId: who.userId ?? null,
       actorRole: who.role ?? null,
       action: event.action,

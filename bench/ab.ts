@@ -1,14 +1,17 @@
 /**
- * `POST /appointments` on two builds of MedCore side by side, in one run: the outbox's cost on a
- * booking (issue 13) is the ratio of a build with it to the build just before it. Each build gets
+ * One route on two builds of MedCore side by side, in one run: a change's cost or gain is the
+ * ratio of a build with it to the build just before it (the outbox's cost on a booking, issue
+ * 13; group-committed audit rows on a patient read, issue 11). Each build gets
  * its own scratch PostgreSQL database (seeded by its own bench/seed.ts) and its own server
  * process; the loads alternate between them, round after round, from a separate process.
  *
  *   git worktree add /tmp/ab-base <commit before the change> && (cd /tmp/ab-base && npm ci)
  *   git worktree add /tmp/ab-cand <commit of the change>     && (cd /tmp/ab-cand && npm ci)
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \
- *     npx tsx bench/ab-booking.ts /tmp/ab-base /tmp/ab-cand
+ *     [AB_ROUTE=booking|patient|list|me] npx tsx bench/ab.ts /tmp/ab-base /tmp/ab-cand
  *
+ * AB_ROUTE: `booking` (POST /appointments, the default), `patient` (GET /patients/{id}, audited),
+ * `list` (GET /patients?limit=100, audited), `me` (GET /users/me).
  * Both checkouts must be built (`npm ci` runs the build). Settings: BENCH_ROUNDS (3),
  * BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50), BENCH_PATIENTS (2000).
  */
@@ -28,11 +31,35 @@ import { freePort } from './target.js';
 const [baseDir, candidateDir] = process.argv.slice(2);
 if (baseDir === undefined || candidateDir === undefined || settings.databaseUrl === undefined) {
   console.error(
-    'usage: BENCH_DATABASE_URL=... npx tsx bench/ab-booking.ts <base dir> <candidate dir>',
+    'usage: BENCH_DATABASE_URL=... [AB_ROUTE=...] npx tsx bench/ab.ts <base dir> <candidate dir>',
   );
   process.exit(2);
 }
 const databaseUrl = settings.databaseUrl;
+const route = process.env.AB_ROUTE ?? 'booking';
+if (!['booking', 'patient', 'list', 'me'].includes(route)) {
+  console.error(`AB_ROUTE must be booking, patient, list or me, not ${route}`);
+  process.exit(2);
+}
+
+/** The request a round sends to a side (bookings each get their own free slot). */
+function target(side: Side) {
+  const auth = { authorization: `Bearer ${side.token}` };
+  if (route === 'booking') {
+    return {
+      url: `${side.url}/api/v1/appointments`,
+      method: 'POST' as const,
+      headers: { ...auth, 'content-type': 'application/json' },
+      booking: { ...side.plan },
+    };
+  }
+  const path = {
+    patient: `/patients/${side.plan.patientIds[0] ?? ''}`,
+    list: '/patients?limit=100',
+    me: '/users/me',
+  }[route as 'patient' | 'list' | 'me'];
+  return { url: `${side.url}/api/v1${path}`, method: 'GET' as const, headers: auth };
+}
 
 interface Side {
   name: string;
@@ -110,13 +137,10 @@ try {
     for (const side of order) {
       const result = await runLoad(
         {
-          url: `${side.url}/api/v1/appointments`,
-          method: 'POST',
-          headers: { authorization: `Bearer ${side.token}`, 'content-type': 'application/json' },
+          ...target(side),
           connections: settings.connections,
           warmupSeconds: settings.warmupSeconds,
           seconds: settings.seconds,
-          booking: { ...side.plan },
         },
         () => undefined,
       );
@@ -131,6 +155,7 @@ try {
   const rps = (side: Side) => median(side.runs.map((r) => r.rps));
   console.log(
     JSON.stringify({
+      route,
       base: {
         rps: rps(base),
         p99: Math.max(...base.runs.map((r) => r.p99)),
