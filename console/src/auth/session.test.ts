@@ -124,6 +124,33 @@ describe('SessionStore', () => {
     expect(calls).toEqual([['csrf-1', 't-login']]);
   });
 
+  it('shows the sign-in screen only once the logout has cleared the cookies, refreshing nothing meanwhile', async () => {
+    let answer: (value: { ok: false; status: number }) => void = () => undefined;
+    const calls: string[] = [];
+    const api = fakeApi({
+      logout: () =>
+        new Promise((resolve) => {
+          calls.push('logout');
+          answer = resolve;
+        }),
+      refresh: async () => {
+        calls.push('refresh');
+        return { ok: false, status: 401 };
+      },
+    });
+    const store = new SessionStore(api, () => 'csrf-1', new FakeTimers());
+    await store.signIn('anna', 'pw');
+    const signingOut = store.signOut();
+    expect(store.accessToken()).toBeUndefined();
+    expect(store.getState().status).toBe('signed-in');
+    // A request meeting a 401 meanwhile must not refresh (the answer would say "expired").
+    expect(await store.refresh()).toBe(false);
+    answer({ ok: false, status: 401 });
+    await signingOut;
+    expect(store.getState()).toEqual({ status: 'signed-out', reason: 'signed-out' });
+    expect(calls).toEqual(['logout']);
+  });
+
   it('after the server ended every session: signed out (so saying), cookies cleared, no refresh', async () => {
     const calls: string[] = [];
     const timers = new FakeTimers();

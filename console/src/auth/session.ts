@@ -73,6 +73,8 @@ export class SessionStore {
   private token: string | undefined;
   private timer: unknown;
   private inFlight: Promise<boolean> | undefined;
+  /** Between forgetting the token and the console logout's answer: no refresh may run. */
+  private signingOut = false;
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -124,6 +126,7 @@ export class SessionStore {
    * False when there is no session any more (then the state says it expired).
    */
   refresh(): Promise<boolean> {
+    if (this.signingOut) return Promise.resolve(false);
     this.inFlight ??= this.doRefresh().finally(() => {
       this.inFlight = undefined;
     });
@@ -131,17 +134,24 @@ export class SessionStore {
   }
 
   /**
-   * Ends the session here: the token is forgotten and the sign-in screen shows at once; the
-   * console's logout then clears the cookies (also when the server already ended the session,
-   * as after "sign out everywhere" or revoking this session from the Account screen).
+   * Ends the session here: the token is forgotten at once, the console's logout clears the
+   * cookies (also when the server already ended the session, as after "sign out everywhere" or
+   * revoking this session from the Account screen), and then the sign-in screen shows. Shown
+   * before the logout's answer, a reload in between still found the cookie, refreshed in vain
+   * and greeted the user with "your session has expired".
    */
   async signOut(reason: Exclude<SignedOutReason, 'expired'> = 'signed-out'): Promise<void> {
     const csrf = this.readCsrf();
     const token = this.token;
     this.clear();
-    this.setState({ status: 'signed-out', reason });
-    // The local session is gone whatever the server says; the call revokes the refresh family.
-    if (csrf) await this.api.logout(csrf, token);
+    this.signingOut = true;
+    try {
+      // The local session is gone whatever the server says; the call revokes the refresh family.
+      if (csrf) await this.api.logout(csrf, token);
+    } finally {
+      this.signingOut = false;
+      this.setState({ status: 'signed-out', reason });
+    }
   }
 
   private async doRefresh(): Promise<boolean> {

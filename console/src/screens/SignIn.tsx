@@ -3,8 +3,8 @@ import { useForm } from 'react-hook-form';
 import { useTranslation } from 'react-i18next';
 import { session } from '../api/client';
 import type { SignedOutReason, SignInResult } from '../auth/session';
-import { FieldError } from '../components/Feedback';
 import { fieldErrors, problemText } from '../lib/problem';
+import { TextField } from '../components/TextField';
 
 interface Credentials {
   identifier: string;
@@ -83,32 +83,24 @@ function PasswordForm({ onMfa }: { onMfa: (token: string) => void }) {
   return (
     <form onSubmit={(event) => void submit(event)} noValidate className="stack">
       <p>{t('signIn.intro')}</p>
-      <div className="field">
-        <label htmlFor="identifier">{t('signIn.identifier')}</label>
-        <input
-          id="identifier"
-          type="text"
-          autoComplete="username"
-          autoCapitalize="none"
-          spellCheck={false}
-          aria-invalid={errors.identifier ? true : undefined}
-          aria-describedby={errors.identifier ? 'identifier-error' : undefined}
-          {...register('identifier', { required: t('signIn.required') })}
-        />
-        <FieldError id="identifier-error" message={errors.identifier?.message} />
-      </div>
-      <div className="field">
-        <label htmlFor="password">{t('signIn.password')}</label>
-        <input
-          id="password"
-          type="password"
-          autoComplete="current-password"
-          aria-invalid={errors.password ? true : undefined}
-          aria-describedby={errors.password ? 'password-error' : undefined}
-          {...register('password', { required: t('signIn.required') })}
-        />
-        <FieldError id="password-error" message={errors.password?.message} />
-      </div>
+      <TextField
+        id="identifier"
+        label={t('signIn.identifier')}
+        type="text"
+        autoComplete="username"
+        autoCapitalize="none"
+        spellCheck={false}
+        registration={register('identifier', { required: t('signIn.required') })}
+        error={errors.identifier?.message}
+      />
+      <TextField
+        id="password"
+        label={t('signIn.password')}
+        type="password"
+        autoComplete="current-password"
+        registration={register('password', { required: t('signIn.required') })}
+        error={errors.password?.message}
+      />
       {failure && (
         <p role="alert" className="error">
           {failure}
@@ -145,20 +137,16 @@ function MfaForm({ mfaToken, onRestart }: { mfaToken: string; onRestart: () => v
   return (
     <form onSubmit={(event) => void submit(event)} noValidate className="stack">
       <p>{t('signIn.mfaIntro')}</p>
-      <div className="field">
-        <label htmlFor="mfa-code">{t('signIn.mfaCode')}</label>
-        <input
-          id="mfa-code"
-          type="text"
-          inputMode="numeric"
-          autoComplete="one-time-code"
-          autoFocus
-          aria-invalid={errors.code ? true : undefined}
-          aria-describedby={errors.code ? 'mfa-code-error' : undefined}
-          {...register('code', { required: t('signIn.required') })}
-        />
-        <FieldError id="mfa-code-error" message={errors.code?.message} />
-      </div>
+      <TextField
+        id="mfa-code"
+        label={t('signIn.mfaCode')}
+        type="text"
+        inputMode="numeric"
+        autoComplete="one-time-code"
+        autoFocus
+        registration={register('code', { required: t('signIn.required') })}
+        error={errors.code?.message}
+      />
       {failure && (
         <p role="alert" className="error">
           {failure}

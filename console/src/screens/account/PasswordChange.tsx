@@ -2,8 +2,9 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useForm } from 'react-hook-form';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client';
-import { ErrorMessage, FieldError } from '../../components/Feedback';
+import { ErrorMessage } from '../../components/Feedback';
 import { ApiError, dataOrThrow, fieldErrors } from '../../lib/problem';
+import { TextField } from '../../components/TextField';
 
 interface PasswordForm {
   current_password: string;
@@ -52,57 +53,39 @@ export function PasswordChange() {
   const submit = handleSubmit((form) => {
     change.mutate(form);
   });
-  const describedBy = (name: keyof PasswordForm, hint = false) =>
-    [hint ? `pw-${name}-hint` : '', errors[name] ? `pw-${name}-error` : '']
-      .filter(Boolean)
-      .join(' ') || undefined;
   return (
     <section aria-labelledby="password-title" className="panel">
       <h2 id="password-title">{t('account.password')}</h2>
       <p className="hint">{t('account.passwordIntro')}</p>
       <form onSubmit={(event) => void submit(event)} noValidate className="form-grid">
-        <div className="field">
-          <label htmlFor="pw-current_password">{t('account.currentPassword')}</label>
-          <input
-            id="pw-current_password"
-            type="password"
-            autoComplete="current-password"
-            aria-invalid={errors.current_password ? true : undefined}
-            aria-describedby={describedBy('current_password')}
-            {...register('current_password', { required: t('signIn.required') })}
-          />
-          <FieldError id="pw-current_password-error" message={errors.current_password?.message} />
-        </div>
-        <div className="field">
-          <label htmlFor="pw-new_password">{t('account.newPassword')}</label>
-          <input
-            id="pw-new_password"
-            type="password"
-            autoComplete="new-password"
-            aria-invalid={errors.new_password ? true : undefined}
-            aria-describedby={describedBy('new_password', true)}
-            {...register('new_password', { required: t('signIn.required') })}
-          />
-          <p id="pw-new_password-hint" className="hint">
-            {t('account.newPasswordHint')}
-          </p>
-          <FieldError id="pw-new_password-error" message={errors.new_password?.message} />
-        </div>
-        <div className="field">
-          <label htmlFor="pw-repeat">{t('account.repeatPassword')}</label>
-          <input
-            id="pw-repeat"
-            type="password"
-            autoComplete="new-password"
-            aria-invalid={errors.repeat ? true : undefined}
-            aria-describedby={describedBy('repeat')}
-            {...register('repeat', {
-              validate: (value) =>
-                value === getValues('new_password') || t('account.passwordsDiffer'),
-            })}
-          />
-          <FieldError id="pw-repeat-error" message={errors.repeat?.message} />
-        </div>
+        <TextField
+          id="pw-current_password"
+          label={t('account.currentPassword')}
+          type="password"
+          autoComplete="current-password"
+          registration={register('current_password', { required: t('signIn.required') })}
+          error={errors.current_password?.message}
+        />
+        <TextField
+          id="pw-new_password"
+          label={t('account.newPassword')}
+          type="password"
+          autoComplete="new-password"
+          registration={register('new_password', { required: t('signIn.required') })}
+          error={errors.new_password?.message}
+          hint={t('account.newPasswordHint')}
+        />
+        <TextField
+          id="pw-repeat"
+          label={t('account.repeatPassword')}
+          type="password"
+          autoComplete="new-password"
+          registration={register('repeat', {
+            validate: (value) =>
+              value === getValues('new_password') || t('account.passwordsDiffer'),
+          })}
+          error={errors.repeat?.message}
+        />
         <div className="wide">
           <button type="submit" className="primary" disabled={change.isPending}>
             {t('account.changePassword')}

@@ -3,10 +3,11 @@ import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client';
-import { ErrorMessage, FieldError } from '../../components/Feedback';
+import { ErrorMessage } from '../../components/Feedback';
 import { secretGroups } from '../../lib/account';
 import { ApiError, dataOrThrow, fieldErrors } from '../../lib/problem';
 import { QrCode } from './QrCode';
+import { TextField } from '../../components/TextField';
 
 type Setup = {
   secret: string;
@@ -116,18 +117,14 @@ function StartSetup({
         </p>
       )}
       <p className="hint">{t('account.mfaSetupIntro')}</p>
-      <div className="field">
-        <label htmlFor="mfa-setup-password">{t('account.mfaPassword')}</label>
-        <input
-          id="mfa-setup-password"
-          type="password"
-          autoComplete="current-password"
-          aria-invalid={errors.password ? true : undefined}
-          aria-describedby={errors.password ? 'mfa-setup-password-error' : undefined}
-          {...register('password', { required: t('signIn.required') })}
-        />
-        <FieldError id="mfa-setup-password-error" message={errors.password?.message} />
-      </div>
+      <TextField
+        id="mfa-setup-password"
+        label={t('account.mfaPassword')}
+        type="password"
+        autoComplete="current-password"
+        registration={register('password', { required: t('signIn.required') })}
+        error={errors.password?.message}
+      />
       <button type="submit" className="primary" disabled={start.isPending}>
         {t('account.mfaStart')}
       </button>
@@ -196,22 +193,16 @@ function EnableWithCode({
         </div>
       </div>
       <form onSubmit={(event) => void submit(event)} noValidate className="stack">
-        <div className="field">
-          <label htmlFor="mfa-enable-code">{t('account.mfaCode')}</label>
-          <input
-            id="mfa-enable-code"
-            type="text"
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            aria-invalid={errors.code ? true : undefined}
-            aria-describedby={`mfa-enable-code-hint${errors.code ? ' mfa-enable-code-error' : ''}`}
-            {...register('code', { required: t('signIn.required') })}
-          />
-          <p id="mfa-enable-code-hint" className="hint">
-            {t('account.mfaCodeHint')}
-          </p>
-          <FieldError id="mfa-enable-code-error" message={errors.code?.message} />
-        </div>
+        <TextField
+          id="mfa-enable-code"
+          label={t('account.mfaCode')}
+          type="text"
+          inputMode="numeric"
+          autoComplete="one-time-code"
+          registration={register('code', { required: t('signIn.required') })}
+          error={errors.code?.message}
+          hint={t('account.mfaCodeHint')}
+        />
         <button type="submit" className="primary" disabled={enable.isPending}>
           {t('account.mfaEnable')}
         </button>
@@ -266,18 +257,14 @@ function Disable({ onDisabled }: { onDisabled: () => void }) {
     disable.mutate(form);
   });
   const field = (name: 'password' | 'code', label: string) => (
-    <div className="field">
-      <label htmlFor={`mfa-off-${name}`}>{label}</label>
-      <input
-        id={`mfa-off-${name}`}
-        type={name === 'password' ? 'password' : 'text'}
-        autoComplete={name === 'password' ? 'current-password' : 'one-time-code'}
-        aria-invalid={errors[name] ? true : undefined}
-        aria-describedby={errors[name] ? `mfa-off-${name}-error` : undefined}
-        {...register(name, { required: t('signIn.required') })}
-      />
-      <FieldError id={`mfa-off-${name}-error`} message={errors[name]?.message} />
-    </div>
+    <TextField
+      id={`mfa-off-${name}`}
+      label={label}
+      type={name === 'password' ? 'password' : 'text'}
+      autoComplete={name === 'password' ? 'current-password' : 'one-time-code'}
+      registration={register(name, { required: t('signIn.required') })}
+      error={errors[name]?.message}
+    />
   );
   return (
     <form onSubmit={(event) => void submit(event)} noValidate className="stack">

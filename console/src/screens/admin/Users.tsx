@@ -9,6 +9,7 @@ import { ErrorMessage, FieldError, Loading } from '../../components/Feedback';
 import { dateTime } from '../../lib/dates';
 import { ApiError, dataOrThrow, fieldErrors } from '../../lib/problem';
 import { useDebounced } from '../../lib/useDebounced';
+import { TextField } from '../../components/TextField';
 
 type User = Schemas['User'];
 const roles: Role[] = ['admin', 'doctor', 'nurse', 'receptionist', 'user', 'guest'];
@@ -245,18 +246,14 @@ function CreateUser() {
     create.mutate(form);
   });
   const input = (name: Exclude<keyof NewUser, 'role'>, label: string, type = 'text') => (
-    <div className="field">
-      <label htmlFor={`new-${name}`}>{label}</label>
-      <input
-        id={`new-${name}`}
-        type={type}
-        autoComplete={name === 'password' ? 'new-password' : 'off'}
-        aria-invalid={errors[name] ? true : undefined}
-        aria-describedby={errors[name] ? `new-${name}-error` : undefined}
-        {...register(name, name === 'full_name' ? {} : { required: t('signIn.required') })}
-      />
-      <FieldError id={`new-${name}-error`} message={errors[name]?.message} />
-    </div>
+    <TextField
+      id={`new-${name}`}
+      label={label}
+      type={type}
+      autoComplete={name === 'password' ? 'new-password' : 'off'}
+      registration={register(name, name === 'full_name' ? {} : { required: t('signIn.required') })}
+      error={errors[name]?.message}
+    />
   );
   return (
     <details className="panel">

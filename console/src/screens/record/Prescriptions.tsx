@@ -5,11 +5,12 @@ import { useTranslation } from 'react-i18next';
 import type { Schemas } from '@medcore/client';
 import { api } from '../../api/client';
 import { useUser } from '../../auth/useSession';
-import { ErrorMessage, FieldError, Loading } from '../../components/Feedback';
+import { ErrorMessage, Loading } from '../../components/Feedback';
 import { useAllergyCheck } from '../../lib/allergy-check';
 import { saveBlob } from '../../lib/download';
 import { canEndPrescription } from '../../lib/permissions';
 import { ApiError, dataOrThrow, fieldErrors } from '../../lib/problem';
+import { TextField } from '../../components/TextField';
 
 interface RxForm {
   medication: string;
@@ -244,18 +245,14 @@ function PrescribeForm({ patientId, allergies }: { patientId: string; allergies:
     prescribe.mutate(form);
   });
   const text = (name: keyof RxForm, label: string, type = 'text', required = false) => (
-    <div className="field">
-      <label htmlFor={`rx-${name}`}>{label}</label>
-      <input
-        id={`rx-${name}`}
-        type={type}
-        min={type === 'number' ? 0 : undefined}
-        aria-invalid={errors[name] ? true : undefined}
-        aria-describedby={errors[name] ? `rx-${name}-error` : undefined}
-        {...register(name, required ? { required: t('signIn.required') } : {})}
-      />
-      <FieldError id={`rx-${name}-error`} message={errors[name]?.message} />
-    </div>
+    <TextField
+      id={`rx-${name}`}
+      label={label}
+      type={type}
+      min={type === 'number' ? 0 : undefined}
+      registration={register(name, required ? { required: t('signIn.required') } : {})}
+      error={errors[name]?.message}
+    />
   );
   return (
     <form onSubmit={(event) => void submit(event)} noValidate className="form-grid">
