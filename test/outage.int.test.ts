@@ -112,6 +112,9 @@ describe.skipIf(pgBase === undefined)(
         // answer within FROZEN_BOUND_MS.
         {
           DB_POOL_MAX: '10',
+          // GET /users/me is the read that must reach the database here; with the session and
+          // profile caches on, it would be answered from memory for AUTH_CACHE_MS.
+          AUTH_CACHE_MS: '0',
           DB_CONNECT_TIMEOUT_MS: '1000',
           DB_QUERY_TIMEOUT_MS: '1500',
           DB_STATEMENT_TIMEOUT_MS: '1500',
