@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, dataOrThrow, fieldErrors, problemText } from './problem';
+import { ApiError, dataOrThrow, fieldErrors, problemText, showFieldErrors } from './problem';
 
 const problem = {
   type: 'https://medcore.dev/problems/validation_failed',
@@ -53,5 +53,23 @@ describe('dataOrThrow', () => {
     expect(thrown).toBeInstanceOf(ApiError);
     expect((thrown as ApiError).status).toBe(400);
     expect((thrown as ApiError).problem?.code).toBe('validation_failed');
+  });
+});
+
+describe('showFieldErrors', () => {
+  it("sets the API's messages on the form's own fields only", () => {
+    const set: [string, string][] = [];
+    showFieldErrors(
+      new ApiError(400, problem as never),
+      ['last_name', 'first_name'] as const,
+      (name, { message }) => set.push([name, message]),
+    );
+    expect(set).toEqual([['last_name', 'last_name is required; last_name is too long']]);
+  });
+
+  it('ignores anything that is not an API answer', () => {
+    const set: string[] = [];
+    showFieldErrors(new Error('network'), ['last_name'] as const, (name) => set.push(name));
+    expect(set).toEqual([]);
   });
 });

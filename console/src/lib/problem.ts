@@ -17,6 +17,22 @@ export function fieldErrors(problem: unknown): Record<string, string> {
 }
 
 /**
+ * Shows an API error's field messages on the form fields that carry them (react-hook-form's
+ * `setError`); messages for fields the form does not have are left to the form's own alert.
+ */
+export function showFieldErrors<F extends string>(
+  error: unknown,
+  names: readonly F[],
+  setError: (name: F, error: { message: string }) => void,
+): void {
+  if (!(error instanceof ApiError)) return;
+  for (const [field, message] of Object.entries(fieldErrors(error.problem))) {
+    const known = names.find((name) => name === field);
+    if (known) setError(known, { message });
+  }
+}
+
+/**
  * The words to show for a failed call: the problem's `detail` (the API writes it for people),
  * else its title; a network failure or anything else that is not a problem gets `fallback`.
  */

@@ -3,7 +3,7 @@ import { useForm } from 'react-hook-form';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client';
 import { ErrorMessage } from '../../components/Feedback';
-import { ApiError, dataOrThrow, fieldErrors } from '../../lib/problem';
+import { dataOrThrow, showFieldErrors } from '../../lib/problem';
 import { TextField } from '../../components/TextField';
 
 interface PasswordForm {
@@ -42,12 +42,7 @@ export function PasswordChange() {
       void client.invalidateQueries({ queryKey: ['sessions'] });
     },
     onError: (error) => {
-      if (!(error instanceof ApiError)) return;
-      const found = fieldErrors(error.problem);
-      if (found['current_password']) {
-        setError('current_password', { message: found['current_password'] });
-      }
-      if (found['new_password']) setError('new_password', { message: found['new_password'] });
+      showFieldErrors(error, ['current_password', 'new_password'] as const, setError);
     },
   });
   const submit = handleSubmit((form) => {

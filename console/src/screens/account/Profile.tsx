@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next';
 import type { Schemas } from '@medcore/client';
 import { api } from '../../api/client';
 import { ErrorMessage, FieldError } from '../../components/Feedback';
-import { ApiError, dataOrThrow, fieldErrors } from '../../lib/problem';
+import { dataOrThrow, showFieldErrors } from '../../lib/problem';
 
 interface ProfileForm {
   full_name: string;
@@ -46,11 +46,7 @@ export function Profile({ me }: { me: Schemas['User'] }) {
       if (result !== 'unchanged') client.setQueryData(['me'], result);
     },
     onError: (error) => {
-      if (!(error instanceof ApiError)) return;
-      for (const [field, message] of Object.entries(fieldErrors(error.problem))) {
-        const known = fields.find((name) => name === field);
-        if (known) setError(known, { message });
-      }
+      showFieldErrors(error, fields, setError);
     },
   });
   const submit = handleSubmit((form) => {

@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client';
 import { ErrorMessage } from '../../components/Feedback';
 import { secretGroups } from '../../lib/account';
-import { ApiError, dataOrThrow, fieldErrors } from '../../lib/problem';
+import { dataOrThrow, showFieldErrors } from '../../lib/problem';
 import { QrCode } from './QrCode';
 import { TextField } from '../../components/TextField';
 
@@ -18,18 +18,6 @@ type Setup = {
 };
 
 /** Sets the API's field messages on a form's fields (`password`, `code`). */
-function showFieldErrors<F extends string>(
-  error: unknown,
-  names: readonly F[],
-  setError: (name: F, error: { message: string }) => void,
-): void {
-  if (!(error instanceof ApiError)) return;
-  for (const [field, message] of Object.entries(fieldErrors(error.problem))) {
-    const known = names.find((name) => name === field);
-    if (known) setError(known, { message });
-  }
-}
-
 /**
  * TOTP: setup with the password (the otpauth URI as a QR code and as text, the secret to type),
  * enable with a code (the 10 backup codes shown once), disable with password and code.

@@ -7,7 +7,7 @@ import { api } from '../../api/client';
 import type { Role } from '../../auth/session';
 import { ErrorMessage, FieldError, Loading } from '../../components/Feedback';
 import { dateTime } from '../../lib/dates';
-import { ApiError, dataOrThrow, fieldErrors } from '../../lib/problem';
+import { dataOrThrow, showFieldErrors } from '../../lib/problem';
 import { useDebounced } from '../../lib/useDebounced';
 import { TextField } from '../../components/TextField';
 
@@ -235,11 +235,7 @@ function CreateUser() {
       void client.invalidateQueries({ queryKey: ['admin', 'users'] });
     },
     onError: (error) => {
-      if (!(error instanceof ApiError)) return;
-      for (const [field, message] of Object.entries(fieldErrors(error.problem))) {
-        const known = newUserFields.find((name) => name === field);
-        if (known) setError(known, { message });
-      }
+      showFieldErrors(error, newUserFields, setError);
     },
   });
   const submit = handleSubmit((form) => {

@@ -9,7 +9,7 @@ import { ErrorMessage, Loading } from '../../components/Feedback';
 import { useAllergyCheck } from '../../lib/allergy-check';
 import { saveBlob } from '../../lib/download';
 import { canEndPrescription } from '../../lib/permissions';
-import { ApiError, dataOrThrow, fieldErrors } from '../../lib/problem';
+import { ApiError, dataOrThrow, showFieldErrors } from '../../lib/problem';
 import { TextField } from '../../components/TextField';
 
 interface RxForm {
@@ -189,7 +189,14 @@ function EndButtons({ rx }: { rx: Prescription }) {
   );
 }
 
-const rxFields = ['medication', 'dosage', 'frequency', 'duration_days', 'refills', 'instructions'];
+const rxFields = [
+  'medication',
+  'dosage',
+  'frequency',
+  'duration_days',
+  'refills',
+  'instructions',
+] as const satisfies readonly (keyof RxForm)[];
 
 function PrescribeForm({ patientId, allergies }: { patientId: string; allergies: string[] }) {
   const { t } = useTranslation();
@@ -234,10 +241,7 @@ function PrescribeForm({ patientId, allergies }: { patientId: string; allergies:
       void client.invalidateQueries({ queryKey: ['prescriptions', patientId] });
     },
     onError: (error) => {
-      if (!(error instanceof ApiError)) return;
-      for (const [field, message] of Object.entries(fieldErrors(error.problem))) {
-        if (rxFields.includes(field)) setError(field as keyof RxForm, { message });
-      }
+      showFieldErrors(error, rxFields, setError);
     },
   });
   const submit = handleSubmit((form) => {
