@@ -199,7 +199,7 @@ function listShape(filter: PatientFilter): ListShape {
     name: ['l', 'f', 'id'],
     created_at: ['c', 'id'],
     '-created_at': ['c', 'id'],
-    relevance: ['r', 'id'],
+    relevance: ['r', 'l', 'f', 'id'],
   };
   const shape = {
     sort: filter.sort,

@@ -237,7 +237,7 @@ function sortOf(query: ListPatientsQueryInput): repo.PatientSort {
 }
 
 const cursorFields: Record<repo.PatientSort, string[]> = {
-  relevance: ['r', 'id'],
+  relevance: ['r', 'l', 'f', 'id'],
   name: ['l', 'f', 'id'],
   created_at: ['c', 'id'],
   '-created_at': ['c', 'id'],
@@ -247,7 +247,7 @@ function cursorKey(sort: repo.PatientSort, row: repo.PatientListRow): Record<str
   const p = row.patient;
   switch (sort) {
     case 'relevance':
-      return { r: String(row.rank), id: p.id };
+      return { r: String(row.rank), l: p.lastName, f: p.firstName, id: p.id };
     case 'name':
       return { l: p.lastName, f: p.firstName, id: p.id };
     case 'created_at':
