@@ -1,12 +1,15 @@
 /**
  * bench/REPORT.md: one table per database, each route's req/s as a ratio to the bare Fastify
- * hello measured in the same run, next to issue 11's goals, and a table of the mixed loads
- * (bench/mixed.ts). The same text goes to stdout.
+ * hello measured in the same run, next to issue 11's goals, a table of the audit sealing lag
+ * sampled during the audited routes' runs (bench/sealing-sampler.ts) and a table of the mixed
+ * loads (bench/mixed.ts). The same text goes to stdout.
  */
 import type { LoadResult } from './load.js';
 import type { MixedRuns } from './mixed.js';
+import { summarize } from './prometheus-gauge.js';
 import { mb } from './rss.js';
 import type { DbKind, Route } from './routes.js';
+import type { LagRun } from './sealing-sampler.js';
 
 export interface RouteRuns {
   route: Route;
@@ -14,6 +17,8 @@ export interface RouteRuns {
   runs: LoadResult[];
   /** Peak RSS of the server's process tree during the measured runs, bytes. */
   peakRss: number;
+  /** Audit sealing lag samples, one entry per measured run (audited routes only). */
+  lag: LagRun[];
 }
 
 export interface TargetReport {
@@ -21,7 +26,8 @@ export interface TargetReport {
   seedSeconds: number;
   rssRest: number;
   rssPeak: number;
-  sealing: string;
+  /** The audit trail checked after all loads (bench/audit-lag.ts). */
+  afterLoad: string;
   routes: RouteRuns[];
   mixed: MixedRuns[];
 }
@@ -94,6 +100,64 @@ function table(target: TargetReport): string[] {
   return lines;
 }
 
+// Issue 11, requirement 1: "sealing lag stays under 1 s at the benchmark load".
+export const MAX_SEALING_LAG_S = 1;
+
+const seconds = (s: number) => s.toFixed(2);
+
+/** The samples of several runs as one series, with how many scrapes failed and the last reason. */
+function pooled(runs: LagRun[]) {
+  const failures = runs.reduce((total, run) => total + run.failures, 0);
+  const lastFailure = runs.findLast((run) => run.lastFailure !== undefined)?.lastFailure;
+  return { summary: summarize(runs.flatMap((run) => run.values)), failures, lastFailure };
+}
+
+/** One line for the runner's progress output: "sealing lag max 0.31 s (15 samples)". */
+export function lagLine(run: LagRun | undefined): string {
+  const { summary, failures, lastFailure } = pooled(run === undefined ? [] : [run]);
+  if (summary === undefined) return `sealing lag not measured (${lastFailure ?? 'no sample'})`;
+  const failed = failures > 0 ? `, ${failures} failed` : '';
+  return `sealing lag max ${seconds(summary.max)} s (${summary.samples} samples${failed})`;
+}
+
+/** Audited routes: the sealing lag over their measured runs, pooled over the rounds. */
+export function lagTable(target: Pick<TargetReport, 'routes'>): string[] {
+  const lines = [
+    '| route | samples | median s | p99 s | max s | goal (issue 11) |',
+    '|---|---:|---:|---:|---:|---|',
+  ];
+  for (const r of target.routes.filter((route) => route.route.audited)) {
+    const { summary, failures, lastFailure } = pooled(r.lag);
+    const failed = failures > 0 ? ` (${failures} failed)` : '';
+    if (summary === undefined) {
+      lines.push(
+        `| ${r.route.name} | 0${failed} | not measured (${lastFailure ?? 'no sample'}) | | | – |`,
+      );
+      continue;
+    }
+    const ok = summary.max < MAX_SEALING_LAG_S;
+    lines.push(
+      `| ${r.route.name} | ${summary.samples}${failed} | ${seconds(summary.median)} | ` +
+        `${seconds(summary.p99)} | ${seconds(summary.max)} | < ${MAX_SEALING_LAG_S} s ${mark(ok)} |`,
+    );
+  }
+  return lines;
+}
+
+/** "Audit sealing lag under load: max X s (goal < 1 s) ✓" over every audited route. */
+export function lagVerdict(target: Pick<TargetReport, 'routes'>): string {
+  const audited = target.routes.filter((r) => r.route.audited);
+  const { summary } = pooled(audited.flatMap((r) => r.lag));
+  const goal = `goal < ${MAX_SEALING_LAG_S} s`;
+  if (summary === undefined) return `Audit sealing lag under load: not measured (${goal})`;
+  const unmeasured = audited.filter((r) => pooled(r.lag).summary === undefined).length;
+  const partly = unmeasured > 0 ? `; ${unmeasured} route(s) not measured` : '';
+  return (
+    `Audit sealing lag under load: max ${seconds(summary.max)} s (${goal}) ` +
+    `${mark(summary.max < MAX_SEALING_LAG_S)}${partly}`
+  );
+}
+
 function sum(runs: LoadResult[], field: 'errors' | 'non2xx'): number {
   return runs.reduce((total, run) => total + run[field], 0);
 }
@@ -153,9 +217,15 @@ function targetSection(target: TargetReport): string[] {
     '',
     `- Server RSS (whole process tree) at rest: ${rest} MB (goal ≤ ${goal.rest} MB ` +
       `${mark(rest <= goal.rest)}); peak under load: ${peak} MB${peakGoal}`,
-    `- Audit sealing after the load (goal < 1 s): ${target.sealing}`,
+    `- ${lagVerdict(target)}`,
+    `- Audit trail after all loads (GET /admin/audit/verify until no row is unsealed; not the ` +
+      `sealer's lag): ${target.afterLoad}`,
     `- Seeding took ${target.seedSeconds.toFixed(1)} s`,
     ...failures,
+    '',
+    `### Audit sealing lag under load ${titles[target.kind].replace(/^MedCore /, '')}`,
+    '',
+    ...lagTable(target),
     '',
     `### Mixed loads ${titles[target.kind].replace(/^MedCore /, '')}`,
     '',

@@ -28,6 +28,11 @@ export interface Route {
   booking?: true;
   /** Fewer than the default connections (login). */
   login?: true;
+  /**
+   * Every request writes an audit row: the runner samples the sealing lag during its measured
+   * runs (bench/sealing-sampler.ts).
+   */
+  audited?: true;
   goal?: Goal;
 }
 
@@ -54,6 +59,7 @@ export const routes: Route[] = [
     server: 'medcore',
     method: 'POST',
     path: '/api/v1/auth/login',
+    audited: true,
     auth: false,
     body: JSON.stringify(benchAdmin),
     login: true,
@@ -71,6 +77,7 @@ export const routes: Route[] = [
     server: 'medcore',
     method: 'GET',
     path: '/api/v1/patients/{patient}',
+    audited: true,
     auth: true,
     goal: { minRatio: { postgres: 0.12, embedded: 0.06 }, maxP99: read },
   },
@@ -79,6 +86,7 @@ export const routes: Route[] = [
     server: 'medcore',
     method: 'GET',
     path: '/api/v1/patients?limit=100',
+    audited: true,
     auth: true,
     goal: { minRatio: { postgres: 0.03, embedded: 0.015 }, maxP99: read },
   },
@@ -87,6 +95,7 @@ export const routes: Route[] = [
     server: 'medcore',
     method: 'GET',
     path: `/api/v1/patients?q=${typo}&limit=20`,
+    audited: true,
     auth: true,
     goal: { minRatio: { postgres: 0.015, embedded: 0.008 }, maxP99: read },
   },
@@ -95,6 +104,7 @@ export const routes: Route[] = [
     server: 'medcore',
     method: 'GET',
     path: '/api/v1/appointments',
+    audited: true,
     auth: true,
     goal: { maxP99: read },
   },
@@ -103,6 +113,7 @@ export const routes: Route[] = [
     server: 'medcore',
     method: 'POST',
     path: '/api/v1/appointments',
+    audited: true,
     auth: true,
     booking: true,
   },

@@ -2,8 +2,10 @@
  * `npm run bench` (issue 11, requirement 5). After `npm run build`, per database (PostgreSQL when
  * BENCH_DATABASE_URL is set, then embedded PGlite): seed, start the built server as its own
  * process, read its RSS at rest, then per round and route a warm-up and a measured autocannon run
- * (each in a child process), sampling the server's RSS; then the mixed loads (bench/mixed.ts:
- * routes driven together from parallel children); then the audit sealing lag. The bare
+ * (each in a child process), sampling the server's RSS, and during the measured runs of audited
+ * routes its audit sealing lag from GET /metrics (bench/sealing-sampler.ts); then the mixed loads
+ * (bench/mixed.ts: routes driven together from parallel children); then a check of the audit
+ * trail after the load (bench/audit-lag.ts). The bare
  * Fastify hello server runs beside it as the ceiling. Writes bench/REPORT.md, prints it to stdout.
  * Settings: bench/settings.ts. Everything listens on 127.0.0.1; all children stop at the end.
  */
@@ -12,14 +14,15 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { format, resolveConfig } from 'prettier';
-import { sealingLag } from './audit-lag.js';
+import { auditAfterLoad } from './audit-lag.js';
 import { firstMondayAfter, type BookingPlan } from './booking.js';
 import { runLoad, type LoadSpec } from './load.js';
 import { measureMixed } from './mixed.js';
 import { cleanup, hasExited, onCleanup, repoRoot, track } from './processes.js';
-import { renderReport, type RouteRuns, type TargetReport } from './report.js';
+import { lagLine, renderReport, type RouteRuns, type TargetReport } from './report.js';
 import { routes, typo, type DbKind, type Route } from './routes.js';
 import { RssSampler, mb, treeRss } from './rss.js';
+import { SealingLagSampler } from './sealing-sampler.js';
 import { benchAdmin, postJson, waitForHttp } from './server.js';
 import { isFullRun, settings } from './settings.js';
 import { freePort, openTarget, type Target } from './target.js';
@@ -87,6 +90,8 @@ async function measure(target: Target, hello: Hello): Promise<TargetReport> {
   const rssRest = treeRss(target.pid);
   console.error(`${target.kind}: RSS at rest ${mb(rssRest)} MB`);
   const sampler = new RssSampler(target.pid);
+  // The server inherits this environment, so it asks for METRICS_TOKEN when that is set here.
+  const lagSampler = new SealingLagSampler(target.url, { token: process.env.METRICS_TOKEN });
   const { doctorIds, patientIds } = target.seed;
   if (patientIds.length < doctorIds.length) throw new Error('fewer patients than doctors');
   const booking: BookingPlan = {
@@ -100,6 +105,7 @@ async function measure(target: Target, hello: Hello): Promise<TargetReport> {
     connections: route.login ? settings.loginConnections : settings.connections,
     runs: [],
     peakRss: 0,
+    lag: [],
   }));
   try {
     for (let round = 1; round <= settings.rounds; round++) {
@@ -107,14 +113,21 @@ async function measure(target: Target, hello: Hello): Promise<TargetReport> {
         const spec = await specFor(result.route, target, hello);
         // Each run continues after the slots the runs before it booked.
         const plan = result.route.booking ? { booking: { ...booking } } : {};
-        const run = await runLoad({ ...spec, ...plan }, () => sampler.takePeak());
+        const audited = result.route.audited === true;
+        const run = await runLoad({ ...spec, ...plan }, () => {
+          sampler.takePeak();
+          // Sampled over the measured run only, like the latency figures.
+          if (audited) lagSampler.start();
+        });
+        if (audited) result.lag.push(await lagSampler.stop());
         booking.firstRequest += run.generated;
         result.peakRss = Math.max(result.peakRss, sampler.takePeak());
         result.runs.push(run);
         console.error(
           `${target.kind} round ${round}/${settings.rounds} ${result.route.name}: ` +
             `${Math.round(run.rps)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms, ` +
-            `errors ${run.errors}, non-2xx ${run.non2xx}`,
+            `errors ${run.errors}, non-2xx ${run.non2xx}` +
+            (audited ? `, ${lagLine(result.lag.at(-1))}` : ''),
         );
       }
     }
@@ -126,18 +139,19 @@ async function measure(target: Target, hello: Hello): Promise<TargetReport> {
         console.error(`${target.kind} ${line}`);
       },
     );
-    const sealing = await sealingLag(target.url, await login(target.url));
+    const afterLoad = await auditAfterLoad(target.url, await login(target.url));
     return {
       kind: target.kind,
       seedSeconds: target.seed.seconds,
       rssRest,
       rssPeak: sampler.overallPeak(),
-      sealing,
+      afterLoad,
       routes: results,
       mixed,
     };
   } finally {
     sampler.stop();
+    await lagSampler.stop();
   }
 }
 
@@ -179,6 +193,9 @@ function notes(hello: Hello): string[] {
       'RSS is summed over its whole process tree (/proc VmRSS), sampled every 200 ms.',
     `Typo search: \`q=${typo}\` (for the seeded surname Lewandowski). Booking: each request books ` +
       'its own free 15-minute slot (bench/booking.ts), so 409s would be a failure.',
+    'Audit sealing lag: `medcore_audit_oldest_unsealed_age_seconds` read from GET /metrics by the ' +
+      'runner every 200 ms during the measured runs of the routes that write audit rows (not the ' +
+      "mixed loads); median, p99 (nearest rank) and max over the rounds' samples.",
     `Hello server RSS at rest ${mb(hello.rest)} MB, peak ${mb(hello.sampler.overallPeak())} MB.`,
   ];
 }
