@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isUsageError, usage, UsageError } from './cli/usage.js';
-import { tuneServerHeap } from './cli/server-heap.js';
 import { ConfigError, loadConfig, loadEnvFile } from './config.js';
 
 /**
@@ -67,7 +66,6 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve': {
       if (rest.length > 0) throw new UsageError(`serve takes no arguments: ${rest.join(' ')}`);
-      tuneServerHeap();
       // PGlite's thread boots (seconds) while this thread loads the app (seconds too).
       const { openDatabase } = await import('./db/client.js');
       const database = openDatabase(config);

@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { rootDir } from '../paths.js';
 
@@ -87,28 +86,12 @@ interface WasmModules {
 let compiled: Promise<WasmModules | undefined> | undefined;
 
 /**
- * V8 compiles PGlite's functions with its baseline compiler (Liftoff) and, by default, recompiles
- * the hot ones with its optimizing compiler (TurboFan) in the background. PostgreSQL's functions
- * are large and TurboFan's working memory for them is taken from malloc: the process kept 50-80 MB
- * more resident for good (measured with 100,000 patients at rest: 300 MB against 220 MB), for a
- * query speed-up that a list load did not show and a trigram search load showed at 10-20 %.
- * Baseline code only. V8's flags are the process's, so this also holds for any other module
- * compiled after it (Node's own fetch parser); a module compiled before keeps its tiers. Set
- * before PGlite's module is compiled: a module's tiers are fixed when it is compiled.
- */
-export const wasmTieringFlags: readonly string[] = [
-  '--no-wasm-dynamic-tiering',
-  '--no-wasm-tier-up',
-];
-
-/**
  * PGlite's WebAssembly, compiled once per process and handed to every thread: a process that
  * opens the embedded database again (the tests build dozens of apps) skips the compilation, and
  * the threads share the machine code.
  */
 function wasmModules(): Promise<WasmModules | undefined> {
   compiled ??= (async () => {
-    for (const flag of wasmTieringFlags) setFlagsFromString(flag);
     const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
     const compile = async (file: string) => wasm.compile(await readFile(join(dist, file)));
     const [pgliteWasmModule, initdbWasmModule] = await Promise.all([

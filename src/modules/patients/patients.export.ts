@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { AppContext } from '../../context.js';
-import type { PatientRow } from '../../db/schema/patients.js';
+import type { PatientListView } from './patients.columns.js';
 import { requirePermission } from '../../lib/access.js';
 import { neutralizeFormula } from '../../lib/csv.js';
 import { can, type Principal } from '../../lib/permissions.js';
@@ -10,7 +10,7 @@ import * as repo from './patients.repository.js';
 
 const BATCH = 500;
 
-const baseColumns: [string, (row: PatientRow) => string | null][] = [
+const baseColumns: [string, (row: PatientListView) => string | null][] = [
   ['id', (r) => r.id],
   ['mrn', (r) => r.mrn],
   ['first_name', (r) => r.firstName],
@@ -30,7 +30,7 @@ const baseColumns: [string, (row: PatientRow) => string | null][] = [
   ['created_at', (r) => r.createdAt.toISOString()],
 ];
 
-const medicalColumns: [string, (row: PatientRow) => string | null][] = [
+const medicalColumns: [string, (row: PatientListView) => string | null][] = [
   ['allergies', (r) => r.allergies.join('; ')],
   ['medical_history', (r) => r.medicalHistory],
   ['notes', (r) => r.notes],
@@ -40,7 +40,7 @@ const medicalColumns: [string, (row: PatientRow) => string | null][] = [
 async function* allPatients(
   ctx: Pick<AppContext, 'db'>,
   viewerId: string,
-): AsyncGenerator<PatientRow> {
+): AsyncGenerator<PatientListView> {
   let after: Record<string, string> | undefined;
   for (;;) {
     const rows = await repo.listPatients(ctx.db, {

@@ -1,4 +1,5 @@
-import type { PatientRow, VisitNoteRow } from '../../db/schema/patients.js';
+import type { VisitNoteRow } from '../../db/schema/patients.js';
+import type { PatientListView } from './patients.columns.js';
 import type { PatientDto } from './patients.schemas.js';
 
 /**
@@ -6,7 +7,7 @@ import type { PatientDto } from './patients.schemas.js';
  * that may not see them; the response schema then has nothing to serialize.
  */
 export function toPatientDto(
-  row: PatientRow,
+  row: PatientListView,
   showMedical: boolean,
   isFavorite: boolean,
 ): PatientDto {

@@ -23,6 +23,7 @@ import {
   type PatientRow,
   type VisitNoteRow,
 } from '../../db/schema/patients.js';
+import { patientListColumns, type PatientListView } from './patients.columns.js';
 import { likePattern, searchByRelevance, WORD_SIMILARITY_THRESHOLD } from './patients.search.js';
 
 const live = isNull(patients.deletedAt);
@@ -139,7 +140,7 @@ export interface PatientFilter {
 }
 
 export interface PatientListRow {
-  patient: PatientRow;
+  patient: PatientListView;
   isFavorite: boolean;
   rank: number;
 }
@@ -282,7 +283,7 @@ function listInOrder(db: DbOrTx, shape: ListShape) {
   }
   return db
     .select({
-      patient: patients,
+      patient: patientListColumns,
       isFavorite: sql<boolean>`${favoriteExists(sql.placeholder('viewerId'))}`,
       rank: sql<number>`0::float8`.mapWith(Number),
     })

@@ -135,7 +135,8 @@ export const ListPatientsQuery = StrictObject({
   favorites_only: Type.Optional(Type.Boolean()),
   sort: Type.Optional(
     Type.Union([Type.Literal('name'), Type.Literal('created_at'), Type.Literal('-created_at')], {
-      description: 'name (default without q), created_at, -created_at; with q: best match first',
+      description:
+        'name (default without q), created_at, -created_at; with q: best match first, equal matches by name, then id',
     }),
   ),
   ...PageQuery,

@@ -1,6 +1,7 @@
 import { and, asc, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { patientNames, patients } from '../../db/schema/patients.js';
+import { patientListColumns } from './patients.columns.js';
 
 /*
  * Relevance search: `q` matches by substring on names, email, phone and MRN, or by trigram word
@@ -79,7 +80,7 @@ export function searchByRelevance(db: DbOrTx, query: RelevanceQuery) {
 
   return db
     .select({
-      patient: patients,
+      patient: patientListColumns,
       isFavorite: sql<boolean>`${query.viewerFavorite}`,
       rank: sql<number>`m.rank`.mapWith(Number),
     })
