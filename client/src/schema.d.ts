@@ -4489,7 +4489,7 @@ export interface paths {
           group?: string;
           limit?: number;
           q?: string;
-          /** @description name (default without q), created_at, -created_at; with q: best match first */
+          /** @description name (default without q), created_at, -created_at; with q: best match first, equal matches by name, then id */
           sort?: 'name' | 'created_at' | '-created_at';
         };
         header?: never;
