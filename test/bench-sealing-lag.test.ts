@@ -106,12 +106,16 @@ describe('SealingLagSampler', () => {
     expect(answered).toBe(scrapes);
   });
 
-  it('counts refused scrapes as failures instead of throwing', async () => {
-    const url = await serve(() => [401, 'no']);
+  /** Samples `url` every 20 ms for 100 ms. */
+  async function sampleFor(url: string) {
     const sampler = new SealingLagSampler(url, { intervalMs: 20 });
     sampler.start();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const run = await sampler.stop();
+    return sampler.stop();
+  }
+
+  it('counts refused scrapes as failures instead of throwing', async () => {
+    const run = await sampleFor(await serve(() => [401, 'no']));
     expect(run.values).toEqual([]);
     expect(run.failures).toBeGreaterThan(0);
     expect(run.lastFailure).toBe('/metrics answered 401');
@@ -120,10 +124,7 @@ describe('SealingLagSampler', () => {
   it('counts an unreachable server as failures instead of throwing', async () => {
     const url = await serve(() => [200, '']);
     if (server !== undefined) await close(server);
-    const sampler = new SealingLagSampler(url, { intervalMs: 20 });
-    sampler.start();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const run = await sampler.stop();
+    const run = await sampleFor(url);
     expect(run.values).toEqual([]);
     expect(run.failures).toBeGreaterThan(0);
     expect(run.lastFailure).toMatch(/ECONNREFUSED/);
